@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class JurisdictionsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "jurisdictions"
+    verbose_name = "Programs and jurisdictions"
+
+    def ready(self):
+        from . import audit  # noqa: F401  (connects the history signal)

@@ -1,0 +1,611 @@
+"""CSV import: validate every row, show what would change, then apply all of it or nothing.
+
+One implementation serves the `import_jurisdictions` command and the admin's import page. The
+column format lives in `csvio`. Rows are matched on the jurisdiction's slug and the program, so
+running the same file twice changes nothing the second time.
+"""
+
+import csv
+import datetime
+import io
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from .audit import audit_context
+from .csvio import (
+    ENROLLMENT_COLUMNS,
+    JURISDICTION_COLUMNS,
+    REQUIRED_COLUMNS,
+    TAIL_COLUMNS,
+    restore,
+)
+from .models import (
+    Certification,
+    Enrollment,
+    Jurisdiction,
+    Program,
+    Requirement,
+    Source,
+    State,
+    StatusChange,
+    geoid_validator,
+    ocd_id_validator,
+)
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_CELL = 10_000
+VIA = StatusChange.Via.IMPORT
+IDENTITY_FIELDS = ["name", "state", "kind", "geoid", "ocd_id"]
+ENROLLMENT_FIELDS = [
+    "status",
+    "site_type",
+    "letter_sent_on",
+    "response_due_on",
+    "joined_on",
+    "notes",
+    "source_id",
+]
+DATE_COLUMNS = ["letter_sent_on", "response_due_on", "joined_on", "source_date"]
+# Field lengths come from the models so that a value the database would refuse is a row error.
+MAX_LENGTHS = {
+    "slug": Jurisdiction._meta.get_field("slug").max_length,
+    "name": Jurisdiction._meta.get_field("name").max_length,
+    "ocd_id": Jurisdiction._meta.get_field("ocd_id").max_length,
+    "source_title": Source._meta.get_field("title").max_length,
+    "source_publisher": Source._meta.get_field("publisher").max_length,
+    "source_url": Source._meta.get_field("url").max_length,
+}
+
+
+class ImportError_(Exception):
+    """Raised inside the transaction to roll it back when a re-check under lock finds errors."""
+
+
+@dataclass
+class RowError:
+    line: int
+    column: str
+    message: str
+
+    def __str__(self):
+        where = f"line {self.line}" if self.line else "file"
+        column = f", column {self.column}" if self.column else ""
+        return f"{where}{column}: {self.message}"
+
+
+@dataclass
+class RowChange:
+    line: int
+    slug: str
+    program: str
+    action: str  # "new", "changed" or "unchanged"
+    changes: list = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    filename: str = ""
+    rows: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def ok(self):
+        return not self.errors
+
+    def counts(self):
+        result = {"new": 0, "changed": 0, "unchanged": 0}
+        for row in self.rows:
+            result[row.action] += 1
+        return result
+
+    def summary(self):
+        c = self.counts()
+        return f"{c['new']} new, {c['changed']} changed, {c['unchanged']} unchanged"
+
+
+def import_jurisdictions(data, *, filename="", user=None, commit=True):
+    """Validate `data` (bytes or text of a CSV file) and, when `commit` and valid, apply it.
+
+    Returns an ImportReport. Nothing is written unless every row is valid; the write happens in one
+    transaction, with the rows it changes locked, and is checked again under those locks.
+    """
+    report = ImportReport(filename=filename)
+    parsed = _parse(data, report)
+    if parsed is None:
+        return report
+    header, records = parsed
+    if not commit:
+        _Plan(header, records, report, lock=False)
+        return report
+    try:
+        with transaction.atomic():
+            plan = _Plan(header, records, report, lock=True)
+            if not report.ok:
+                raise ImportError_()
+            with audit_context(VIA):
+                plan.apply(user=user, filename=filename)
+            report.applied = True
+    except ImportError_:
+        report.applied = False
+    return report
+
+
+def _parse(data, report):
+    if isinstance(data, bytes):
+        if len(data) > MAX_FILE_BYTES:
+            report.errors.append(
+                RowError(0, "", f"The file is larger than {MAX_FILE_BYTES // 1024 // 1024} MB.")
+            )
+            return None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            report.errors.append(
+                RowError(
+                    0,
+                    "",
+                    f"The file is not UTF-8 text (byte {exc.start} cannot be read). Save it as CSV UTF-8.",
+                )
+            )
+            return None
+    else:
+        text = data.removeprefix("\ufeff")
+    if "\x00" in text:
+        report.errors.append(RowError(0, "", "The file contains NUL bytes; it is not a CSV text file."))
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        report.errors.append(RowError(1, "", f"The header cannot be read as CSV: {exc}."))
+        return None
+    if not header or not any(h.strip() for h in header):
+        report.errors.append(RowError(0, "", "The file is empty: the first line must name the columns."))
+        return None
+    header = [h.strip() for h in header]
+    known = set(JURISDICTION_COLUMNS + ENROLLMENT_COLUMNS + TAIL_COLUMNS)
+    codes = set(Requirement.objects.values_list("code", flat=True))
+    for name in header:
+        if header.count(name) > 1:
+            report.errors.append(RowError(1, name, "This column appears more than once."))
+            return None
+        if name not in known and name not in codes:
+            report.errors.append(
+                RowError(
+                    1, name, "Unknown column: not a jurisdiction or enrollment field, nor a requirement code."
+                )
+            )
+    for name in REQUIRED_COLUMNS:
+        if name not in header:
+            report.errors.append(RowError(1, name, "This required column is missing."))
+    if not report.ok:
+        return None
+    records = []
+    line = 1
+    try:
+        for cells in reader:
+            start = line + 1
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                report.errors.append(
+                    RowError(start, "", f"Expected {len(header)} cells, found {len(cells)}.")
+                )
+                continue
+            records.append((start, {h: restore(c.strip()) for h, c in zip(header, cells, strict=True)}))
+    except csv.Error as exc:
+        report.errors.append(RowError(line + 1, "", f"This line cannot be read as CSV: {exc}."))
+    if not records and report.ok:
+        report.errors.append(RowError(0, "", "The file has a header but no rows."))
+    return header, records
+
+
+def _parse_date(value):
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"“{value}” is not a date; write it as YYYY-MM-DD.") from None
+
+
+class _Plan:
+    """Every row checked against the database; `apply` then writes the differences in bulk."""
+
+    def __init__(self, header, records, report, *, lock):
+        self.header = header
+        fixed = set(JURISDICTION_COLUMNS + ENROLLMENT_COLUMNS + TAIL_COLUMNS)
+        self.answer_columns = [c for c in header if c not in fixed]
+        self.report = report
+        self.programs = {p.slug: p for p in Program.objects.all()}
+        self.requirements = {}
+        for r in Requirement.objects.order_by("order", "code"):
+            self.requirements.setdefault(r.program_id, []).append(r)
+        slugs = set()
+        rows = []
+        for line, record in records:
+            row = self._clean(line, record)
+            if row is not None:
+                rows.append(row)
+                slugs.add(row["slug"])
+        self._load(slugs, {r["geoid"] for r in rows if r["geoid"]}, lock=lock)
+        self.new_jurisdictions = {}
+        self.changed_jurisdictions = {}
+        self.new_enrollments = []
+        self.changed_enrollments = []
+        self.new_sources = {}
+        self.changed_sources = {}
+        self.answer_changes = []  # (enrollment key, requirement, answer)
+        seen_identity = {}
+        seen_pairs = set()
+        for row in rows:
+            self._diff(row, seen_identity, seen_pairs)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _clean(self, line, record):
+        errors = []
+
+        def error(column, message):
+            errors.append(RowError(line, column, message))
+
+        def get(column):
+            value = record.get(column, "")
+            if len(value) > MAX_LENGTHS.get(column, MAX_CELL):
+                error(column, f"Longer than {MAX_LENGTHS.get(column, MAX_CELL)} characters.")
+            return value
+
+        row = {"line": line}
+        row["name"] = get("name")
+        if not row["name"]:
+            error("name", "A name is required.")
+        state = get("state").upper()
+        if state not in State.values:
+            error("state", f"“{get('state')}” is not a USPS state or territory code (e.g. TN).")
+        row["state"] = state
+        kind = get("kind").lower()
+        if kind not in Jurisdiction.Kind.values:
+            error("kind", f"“{get('kind')}” is not a kind; use one of {', '.join(Jurisdiction.Kind.values)}.")
+        row["kind"] = kind
+        slug = get("slug").lower() or Jurisdiction.make_slug(row["name"], state)
+        if not slug or not all(ch.isalnum() and ch.isascii() or ch in "-_" for ch in slug):
+            error("slug", f"“{slug}” is not a slug: use lowercase letters, digits and hyphens.")
+        row["slug"] = slug
+        row["geoid"] = get("geoid") or None
+        row["ocd_id"] = get("ocd_id")
+        for column, validator in (("geoid", geoid_validator), ("ocd_id", ocd_id_validator)):
+            if row[column]:
+                try:
+                    validator(row[column])
+                except ValidationError as exc:
+                    error(column, exc.messages[0])
+
+        for column in DATE_COLUMNS:
+            value = get(column)
+            row[column] = None
+            if value:
+                try:
+                    row[column] = _parse_date(value)
+                except ValueError as exc:
+                    error(column, str(exc))
+        if (
+            row["letter_sent_on"]
+            and row["response_due_on"]
+            and row["response_due_on"] < row["letter_sent_on"]
+        ):
+            error("response_due_on", "The response date is before the date the letter was sent.")
+
+        program_slug = get("program")
+        row["program"] = None
+        enrollment_columns = [
+            "status",
+            "site_type",
+            "letter_sent_on",
+            "response_due_on",
+            "joined_on",
+            "notes",
+        ]
+        if program_slug:
+            program = self.programs.get(program_slug)
+            if program is None:
+                error("program", f"No program with the slug “{program_slug}”.")
+            row["program"] = program
+            status = get("status")
+            if status not in Enrollment.Status.values:
+                error(
+                    "status", f"“{status}” is not a status; use one of {', '.join(Enrollment.Status.values)}."
+                )
+            row["status"] = status
+            site_type = get("site_type").lower()
+            if site_type and site_type not in Enrollment.SiteType.values:
+                error(
+                    "site_type",
+                    f"“{site_type}” is not a site type; use one of {', '.join(Enrollment.SiteType.values)}, or leave it blank.",
+                )
+            row["site_type"] = site_type
+            row["notes"] = get("notes")
+        elif any(record.get(c) for c in enrollment_columns + self.answer_columns):
+            error("program", "A row with a status, dates, notes or answers must name its program.")
+
+        row["source"] = None
+        title, url = get("source_title"), get("source_url")
+        if url:
+            try:
+                URLValidator(schemes=["http", "https"])(url)
+            except ValidationError:
+                error("source_url", f"“{url}” is not a web address starting with http:// or https://.")
+        if title:
+            row["source"] = (title, url, get("source_publisher"), row["source_date"])
+        elif url or get("source_publisher") or row["source_date"]:
+            error("source_title", "A source needs a title.")
+
+        answers = {}
+        requirements = self.requirements.get(row["program"].pk, []) if row["program"] else []
+        codes = {r.code: r for r in requirements}
+        for column in self.answer_columns:
+            if row["program"] is None:
+                break  # the missing or unknown program is the error; answers cannot be checked
+            value = get(column).lower()
+            if not value:
+                continue
+            if column not in codes:
+                error(
+                    column,
+                    f"“{column}” is not a requirement of program “{program_slug or '(none)'}”; leave it blank.",
+                )
+            elif value not in Certification.Answer.values:
+                error(
+                    column,
+                    f"“{value}” is not an answer; use one of {', '.join(Certification.Answer.values)}.",
+                )
+            else:
+                answers[codes[column].pk] = value
+        row["answers"] = answers
+        if errors:
+            self.report.errors.extend(errors)
+            return None
+        return row
+
+    def _load(self, slugs, geoids, *, lock):
+        jurisdictions = Jurisdiction.objects.all()
+        if len(slugs) <= 5000:
+            jurisdictions = jurisdictions.filter(slug__in=slugs)
+        if lock:
+            jurisdictions = jurisdictions.select_for_update()
+        self.jurisdictions = {j.slug: j for j in jurisdictions}
+        ids = [j.pk for j in self.jurisdictions.values()]
+        enrollments = Enrollment.objects.filter(jurisdiction_id__in=ids)
+        if lock:
+            enrollments = enrollments.select_for_update()
+        self.enrollments = {(e.jurisdiction_id, e.program_id): e for e in enrollments}
+        self.certifications = {}
+        for c in Certification.objects.filter(enrollment__jurisdiction_id__in=ids):
+            self.certifications[(c.enrollment_id, c.requirement_id)] = c
+        self.geoid_owner = dict(Jurisdiction.objects.filter(geoid__in=geoids).values_list("geoid", "slug"))
+        self.sources = {(s.title, s.url): s for s in Source.objects.all()}
+
+    # -- comparing -----------------------------------------------------------------------------
+
+    def _diff(self, row, seen_identity, seen_pairs):
+        line, slug = row["line"], row["slug"]
+        identity = {f: row[f] for f in IDENTITY_FIELDS}
+        errors = []
+        if slug in seen_identity and seen_identity[slug] != identity:
+            errors.append(
+                RowError(line, "slug", f"“{slug}” appears again with other name, state, kind or ids.")
+            )
+        seen_identity.setdefault(slug, identity)
+        owner = self.geoid_owner.get(row["geoid"])
+        if row["geoid"] and owner and owner != slug:
+            errors.append(RowError(line, "geoid", f"GEOID {row['geoid']} already belongs to “{owner}”."))
+        program = row["program"]
+        if program is not None:
+            if (slug, program.pk) in seen_pairs:
+                errors.append(
+                    RowError(line, "program", f"“{slug}” is listed in program “{program.slug}” twice.")
+                )
+            seen_pairs.add((slug, program.pk))
+        if errors:
+            self.report.errors.extend(errors)
+            return
+        self.geoid_owner.setdefault(row["geoid"], slug)
+
+        changes = []
+        jurisdiction = self.jurisdictions.get(slug)
+        if jurisdiction is None:
+            jurisdiction = self.new_jurisdictions.get(slug)
+            if jurisdiction is None:
+                jurisdiction = Jurisdiction(slug=slug, **identity)
+                self.new_jurisdictions[slug] = jurisdiction
+            action = "new"
+        else:
+            action = "unchanged"
+            for f in IDENTITY_FIELDS:
+                if getattr(jurisdiction, f) != identity[f]:
+                    changes.append(f)
+                    setattr(jurisdiction, f, identity[f])
+            if changes:
+                self.changed_jurisdictions[slug] = jurisdiction
+
+        if program is not None:
+            source = self._source(row["source"], changes)
+            enrollment = self.enrollments.get((jurisdiction.pk, program.pk)) if jurisdiction.pk else None
+            values = {
+                "status": row["status"],
+                "site_type": row["site_type"],
+                "letter_sent_on": row["letter_sent_on"],
+                "response_due_on": row["response_due_on"],
+                "joined_on": row["joined_on"],
+                "notes": row["notes"],
+                "source": source,
+            }
+            requirements = self.requirements.get(program.pk, [])
+            stored = {}
+            if enrollment is not None:
+                stored = {
+                    r.pk: self.certifications[(enrollment.pk, r.pk)].answer
+                    for r in requirements
+                    if (enrollment.pk, r.pk) in self.certifications
+                }
+            effective = {r.pk: Certification.Answer.UNKNOWN for r in requirements} | stored | row["answers"]
+            rule = Enrollment.participation_errors(
+                status=row["status"], requirements=requirements, answers=effective
+            )
+            if rule:
+                self.report.errors.append(RowError(line, "status", rule[0]))
+                return
+            key = (slug, program.pk)
+            if enrollment is None:
+                enrollment = Enrollment(jurisdiction=jurisdiction, program=program, **values)
+                enrollment._previous_status = ""
+                enrollment._key = key
+                self.new_enrollments.append(enrollment)
+                if action == "unchanged":
+                    action, changes = "changed", changes + [f"enrolled in {program.slug}"]
+            else:
+                enrollment._key = key
+                enrollment._previous_status = enrollment.status
+                changed = [f for f, v in values.items() if getattr(enrollment, f) != v]
+                for f in changed:
+                    setattr(enrollment, f, values[f])
+                if changed:
+                    self.changed_enrollments.append(enrollment)
+                    changes += changed
+            for r in requirements:
+                if effective[r.pk] != stored.get(r.pk):
+                    self.answer_changes.append((enrollment, r, effective[r.pk]))
+                    if r.pk in stored:
+                        changes.append(r.code)
+        if action == "unchanged" and changes:
+            action = "changed"
+        self.report.rows.append(RowChange(line, slug, program.slug if program else "", action, changes))
+
+    def _source(self, values, changes):
+        if values is None:
+            return None
+        title, url, publisher, published_on = values
+        key = (title, url)
+        source = self.sources.get(key)
+        if source is None:
+            source = Source(title=title, url=url, publisher=publisher, published_on=published_on)
+            self.sources[key] = source
+            self.new_sources[key] = source
+        elif (source.publisher, source.published_on) != (publisher, published_on) and source.pk:
+            source.publisher, source.published_on = publisher, published_on
+            if key not in self.changed_sources:
+                self.changed_sources[key] = source
+                changes.append("source details")
+        return source
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def apply(self, *, user, filename):
+        now = timezone.now()
+        user = user if user is not None and user.is_authenticated else None
+        reason = f"Imported from {filename}" if filename else "Imported from CSV"
+        history = {
+            "default_user": user,
+            "default_change_reason": reason,
+            "default_date": now,
+            "custom_historical_attrs": {"history_via": VIA},
+        }
+
+        if self.new_sources:
+            bulk_create_with_history(list(self.new_sources.values()), Source, **history)
+        if self.changed_sources:
+            for s in self.changed_sources.values():
+                s.updated_at = now
+            bulk_update_with_history(
+                list(self.changed_sources.values()),
+                Source,
+                ["publisher", "published_on", "updated_at"],
+                **history,
+            )
+
+        if self.new_jurisdictions:
+            bulk_create_with_history(
+                list(self.new_jurisdictions.values()), Jurisdiction, batch_size=2000, **history
+            )
+        if self.changed_jurisdictions:
+            for j in self.changed_jurisdictions.values():
+                j.version += 1
+                j.updated_at = now
+            bulk_update_with_history(
+                list(self.changed_jurisdictions.values()),
+                Jurisdiction,
+                IDENTITY_FIELDS + ["version", "updated_at"],
+                batch_size=2000,
+                **history,
+            )
+
+        for e in self.new_enrollments:
+            e.jurisdiction_id = e.jurisdiction.pk
+            e.source_id = e.source.pk if e.source else None
+        if self.new_enrollments:
+            bulk_create_with_history(self.new_enrollments, Enrollment, batch_size=2000, **history)
+        if self.changed_enrollments:
+            for e in self.changed_enrollments:
+                e.source_id = e.source.pk if e.source else None
+                e.version += 1
+                e.updated_at = now
+            bulk_update_with_history(
+                self.changed_enrollments,
+                Enrollment,
+                ENROLLMENT_FIELDS + ["version", "updated_at"],
+                batch_size=2000,
+                **history,
+            )
+
+        new_answers, changed_answers = [], []
+        for enrollment, requirement, answer in self.answer_changes:
+            existing = self.certifications.get((enrollment.pk, requirement.pk))
+            if existing is None:
+                new_answers.append(
+                    Certification(enrollment_id=enrollment.pk, requirement=requirement, answer=answer)
+                )
+            else:
+                existing.answer = answer
+                existing.version += 1
+                existing.updated_at = now
+                changed_answers.append(existing)
+        if new_answers:
+            bulk_create_with_history(new_answers, Certification, batch_size=2000, **history)
+        if changed_answers:
+            bulk_update_with_history(
+                changed_answers,
+                Certification,
+                ["answer", "version", "updated_at"],
+                batch_size=2000,
+                **history,
+            )
+
+        steps = [
+            StatusChange(
+                enrollment_id=e.pk,
+                from_status=e._previous_status,
+                to_status=e.status,
+                changed_at=now,
+                effective_on=e.status_since,
+                changed_by=user,
+                via=VIA,
+                note=reason,
+                source_id=e.source_id,
+            )
+            for e in self.new_enrollments + self.changed_enrollments
+            if e._previous_status != e.status
+        ]
+        StatusChange.objects.bulk_create(steps, batch_size=2000)
+
+        # A jurisdiction's updated_at covers its enrollments and answers, for `updated_since`.
+        touched = {e.jurisdiction_id for e in self.new_enrollments + self.changed_enrollments}
+        touched |= {e.jurisdiction_id for e, _, _ in self.answer_changes}
+        touched -= {j.pk for j in self.new_jurisdictions.values()}
+        touched -= {j.pk for j in self.changed_jurisdictions.values()}
+        ids = sorted(touched)
+        for start in range(0, len(ids), 2000):
+            Jurisdiction.objects.filter(pk__in=ids[start : start + 2000]).update(updated_at=now)

@@ -1,0 +1,15 @@
+import pytest
+
+from tests.factories import psp as _psp
+
+
+@pytest.fixture
+def psp(db):
+    return _psp()
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user(
+        username="editor", password="a-long-test-password", is_staff=True
+    )
