@@ -359,6 +359,9 @@ class Enrollment(TimeStampedModel):
 
     class Meta:
         ordering = ["program", "jurisdiction__name"]
+        permissions = [
+            ("admit_enrollment", "Can set an enrollment's status to participating (reviewers)"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["jurisdiction", "program"], name="jurisdictions_enrollment_unique"

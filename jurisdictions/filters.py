@@ -1,0 +1,178 @@
+"""The one FilterSet of jurisdictions, shared by the public list, the API and the CSV exports.
+
+Program, status and answer filters describe one enrollment together: `program=psp&status=participating`
+means participating in the PSP, not participating in anything while also enrolled in the PSP.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import Case, IntegerField, Min, Value, When
+
+from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, State
+
+ANSWER_SEPARATOR = ":"
+SEARCH_MAX_LENGTH = 100
+# Query parameters that are not filters but are understood by the list views.
+NON_FILTER_PARAMS = frozenset({"page", "page_size", "format"})
+
+
+def answer_choices():
+    """`<requirement code>:<answer>` pairs, e.g. hold_request:no, for every requirement."""
+    requirements = Requirement.objects.select_related("program").order_by(
+        "program__launched_on", "program_id", "order"
+    )
+    seen = {}
+    for requirement in requirements:
+        for answer, label in Certification.Answer.choices:
+            value = f"{requirement.code}{ANSWER_SEPARATOR}{answer}"
+            seen.setdefault(value, f"{requirement.title}: {label}")
+    return list(seen.items())
+
+
+STATUS_RANK = Case(
+    When(enrollments__status=Enrollment.Status.PARTICIPATING, then=Value(0)),
+    When(enrollments__status=Enrollment.Status.LETTER_SENT, then=Value(1)),
+    When(enrollments__status=Enrollment.Status.PENDING, then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
+
+
+class JurisdictionOrdering(django_filters.OrderingFilter):
+    """Name, state, status (participating first) and last update; ties broken by name."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        order = []
+        for param in value:
+            descending = param.startswith("-")
+            name = param.lstrip("-")
+            if name == "status":
+                qs = qs.annotate(status_rank=Min(STATUS_RANK))
+                field = "status_rank"
+            else:
+                field = self.param_map[name]
+            order.append(f"-{field}" if descending else field)
+        return qs.order_by(*order, "name", "state", "pk")
+
+
+class JurisdictionFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label="Name contains",
+        max_length=SEARCH_MAX_LENGTH,
+        help_text="Part of the jurisdiction's name, e.g. spring (case does not matter).",
+    )
+    state = django_filters.MultipleChoiceFilter(
+        choices=State.choices,
+        label="State",
+        help_text="USPS code of the state or territory, e.g. TN; repeat for several.",
+    )
+    kind = django_filters.MultipleChoiceFilter(
+        choices=Jurisdiction.Kind.choices,
+        label="Kind",
+        help_text="Kind of jurisdiction; repeat for several.",
+    )
+    program = django_filters.ModelChoiceFilter(
+        queryset=Program.objects.all(),
+        to_field_name="slug",
+        method="filter_enrollment",
+        label="Program",
+        help_text="Program slug, e.g. psp; status and answer filters then apply to that program.",
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=Enrollment.Status.choices,
+        method="filter_enrollment",
+        label="Status",
+        help_text="Status in a program; repeat for several (any of them matches).",
+    )
+    answer = django_filters.MultipleChoiceFilter(
+        choices=answer_choices,
+        method="filter_enrollment",
+        conjoined=True,
+        label="Answer to a requirement",
+        help_text=(
+            "A requirement code and an answer, e.g. hold_request:no; repeat for several "
+            "(all of them must hold)."
+        ),
+    )
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        label="Updated since",
+        help_text=(
+            "ISO 8601 date-time, e.g. 2017-08-01T00:00:00Z: only jurisdictions whose record, "
+            "enrollments or answers changed at or after it."
+        ),
+    )
+    ordering = JurisdictionOrdering(
+        fields=(("name", "name"), ("state", "state"), ("status", "status"), ("updated_at", "updated_at")),
+        field_labels={"name": "Name", "state": "State", "status": "Status", "updated_at": "Last update"},
+        label="Sort by",
+        help_text="name, state, status or updated_at; prefix with - for descending.",
+    )
+
+    class Meta:
+        model = Jurisdiction
+        fields = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.unknown_params = sorted(set(data or {}) - set(self.filters) - NON_FILTER_PARAMS)
+
+    def is_valid(self):
+        valid = super().is_valid()
+        errors = self.form.errors
+        for name in self.unknown_params:
+            # Keyed by the parameter itself so an API client sees which one was not understood.
+            errors.setdefault(name, self.form.error_class()).data[:] = [
+                forms.ValidationError(
+                    f"Unknown parameter “{name}”. Known parameters: "
+                    f"{', '.join(sorted(set(self.filters) | NON_FILTER_PARAMS))}.",
+                    code="unknown_parameter",
+                )
+            ]
+        return valid and not self.unknown_params
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(name__icontains=value.strip())
+
+    def filter_enrollment(self, queryset, name, value):
+        # Applied together in filter_queryset so the conditions bind one enrollment.
+        return queryset
+
+    def enrollment_conditions(self):
+        data = self.form.cleaned_data
+        enrollments = Enrollment.objects.all()
+        used = False
+        if data.get("program"):
+            enrollments = enrollments.filter(program=data["program"])
+            used = True
+        if data.get("status"):
+            enrollments = enrollments.filter(status__in=data["status"])
+            used = True
+        for pair in data.get("answer") or []:
+            code, _, answer = pair.partition(ANSWER_SEPARATOR)
+            enrollments = enrollments.filter(
+                pk__in=Certification.objects.filter(requirement__code=code, answer=answer).values(
+                    "enrollment_id"
+                )
+            )
+            used = True
+        return enrollments if used else None
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        enrollments = self.enrollment_conditions()
+        if enrollments is not None:
+            queryset = queryset.filter(pk__in=enrollments.values("jurisdiction_id"))
+        return queryset
+
+    def export_scope(self):
+        """Which enrollments a CSV of the filtered list writes: those of the filtered program/status."""
+        data = self.form.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {
+            "programs": [data["program"].slug] if data.get("program") else None,
+            "statuses": list(data["status"]) if data.get("status") else None,
+        }

@@ -1,0 +1,135 @@
+"""The shared FilterSet: exact results for every filter, and a clear error for every bad value."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.http import QueryDict
+
+from jurisdictions.filters import JurisdictionFilter
+from jurisdictions.models import Jurisdiction
+from tests.factories import EnrollmentFactory, JurisdictionFactory, ProgramFactory, RequirementFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def slugs(query):
+    f = JurisdictionFilter(QueryDict(query), queryset=Jurisdiction.objects.all())
+    assert f.is_valid(), f.errors
+    return sorted(f.qs.values_list("slug", flat=True))
+
+
+def errors(query):
+    f = JurisdictionFilter(QueryDict(query), queryset=Jurisdiction.objects.all())
+    assert not f.is_valid()
+    return f.errors
+
+
+@pytest.fixture
+def cities():
+    memphis = EnrollmentFactory(
+        status="participating", jurisdiction=JurisdictionFactory(name="Memphis", state="TN")
+    )
+    jackson = EnrollmentFactory(
+        status="participating", jurisdiction=JurisdictionFactory(name="Jackson", state="TN")
+    )
+    stockton = EnrollmentFactory(
+        status="letter_sent",
+        jurisdiction=JurisdictionFactory(name="Stockton", state="CA"),
+        answers={"facility_access": "yes", "hold_request": "no"},
+    )
+    JurisdictionFactory(name="Jackson", state="MS")
+    shelby = EnrollmentFactory(
+        status="pending", jurisdiction=JurisdictionFactory(name="Shelby County", state="TN", kind="county")
+    )
+    return {"memphis": memphis, "jackson": jackson, "stockton": stockton, "shelby": shelby}
+
+
+def test_no_filter_returns_everything(cities):
+    assert slugs("") == ["jackson-ms", "jackson-tn", "memphis-tn", "shelby-county-tn", "stockton-ca"]
+
+
+def test_status_filter_accepts_several_values(cities):
+    assert slugs("status=participating") == ["jackson-tn", "memphis-tn"]
+    assert slugs("status=participating&status=letter_sent") == ["jackson-tn", "memphis-tn", "stockton-ca"]
+
+
+def test_state_and_kind_filters(cities):
+    assert slugs("state=TN") == ["jackson-tn", "memphis-tn", "shelby-county-tn"]
+    assert slugs("state=CA&state=MS") == ["jackson-ms", "stockton-ca"]
+    assert slugs("kind=county") == ["shelby-county-tn"]
+
+
+def test_search_matches_part_of_the_name_in_any_case(cities):
+    assert slugs("search=JACK") == ["jackson-ms", "jackson-tn"]
+    assert slugs("search=ton") == ["stockton-ca"]
+
+
+def test_answer_filter_binds_requirement_and_answer(cities):
+    assert slugs("answer=hold_request:no") == ["stockton-ca"]
+    assert slugs("answer=facility_access:yes") == ["jackson-tn", "memphis-tn", "stockton-ca"]
+    assert slugs("answer=facility_access:yes&answer=hold_request:yes") == ["jackson-tn", "memphis-tn"]
+
+
+def test_program_status_and_answer_describe_one_enrollment(cities, psp):
+    other = ProgramFactory(slug="byrne-jag")
+    RequirementFactory(program=other, code="notice")
+    EnrollmentFactory(program=other, jurisdiction=cities["stockton"].jurisdiction, status="participating")
+    assert slugs("program=psp&status=participating") == ["jackson-tn", "memphis-tn"]
+    assert slugs("program=byrne-jag&status=participating") == ["stockton-ca"]
+    assert slugs("program=byrne-jag") == ["stockton-ca"]
+
+
+def test_updated_since_keeps_recent_changes(cities):
+    old = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    Jurisdiction.objects.exclude(slug="memphis-tn").update(updated_at=old)
+    with time_machine.travel(datetime.datetime(2021, 1, 1, tzinfo=datetime.UTC)):
+        assert slugs("updated_since=2020-06-01T00:00:00Z") == ["memphis-tn"]
+
+
+def test_ordering_by_name_state_and_status(cities):
+    def ordered(query):
+        f = JurisdictionFilter(QueryDict(query), queryset=Jurisdiction.objects.all())
+        assert f.is_valid()
+        return list(f.qs.values_list("slug", flat=True))
+
+    assert ordered("ordering=-name")[:2] == ["stockton-ca", "shelby-county-tn"]
+    assert ordered("ordering=state") == [
+        "stockton-ca",
+        "jackson-ms",
+        "jackson-tn",
+        "memphis-tn",
+        "shelby-county-tn",
+    ]
+    assert ordered("ordering=status") == [
+        "jackson-tn",
+        "memphis-tn",
+        "stockton-ca",
+        "shelby-county-tn",
+        "jackson-ms",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ("status=bogus", "status"),
+        ("state=ZZ", "state"),
+        ("kind=planet", "kind"),
+        ("program=nope", "program"),
+        ("answer=hold_request:maybe", "answer"),
+        ("answer=nothing", "answer"),
+        ("updated_since=yesterday", "updated_since"),
+        ("ordering=population", "ordering"),
+        ("search=" + "x" * 101, "search"),
+        ("sttus=participating", "sttus"),
+    ],
+)
+def test_a_bad_value_is_an_error_naming_the_parameter(cities, query, param):
+    assert list(errors(query)) == [param]
+
+
+def test_export_scope_follows_program_and_status(cities):
+    f = JurisdictionFilter(QueryDict("program=psp&status=letter_sent"), queryset=Jurisdiction.objects.all())
+    assert f.export_scope() == {"programs": ["psp"], "statuses": ["letter_sent"]}
+    assert JurisdictionFilter(QueryDict("state=TN")).export_scope() == {"programs": None, "statuses": None}
