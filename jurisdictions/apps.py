@@ -8,3 +8,6 @@ class JurisdictionsConfig(AppConfig):
 
     def ready(self):
         from . import audit  # noqa: F401  (connects the history signal)
+        from .cache import connect_write_watch
+
+        connect_write_watch()  # every write to this app's tables moves the data version on

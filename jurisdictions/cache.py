@@ -1,0 +1,237 @@
+"""The data version, and the shared cache of public responses that it keys.
+
+**Data version.** One token in the shared cache (Redis when REDIS_URL is set, local memory otherwise)
+that changes whenever any tracked record changes. Every write statement that reaches a table of this
+app (INSERT, UPDATE, DELETE, TRUNCATE on `jurisdictions_*`) is seen by a database execute wrapper
+installed on every connection, so every door is covered without each one remembering to call
+something: the admin, the API, services, the importer's bulk writes, `QuerySet.update()`, and
+StatusChange rows (which have no simple-history model). Inside a transaction the bump waits for
+the commit (`on_commit`), so a reader never caches data that is then rolled back, and a reader that
+started before the commit keys what it read under the old token, which nobody asks for again.
+simple-history's post_create_historical_record signal was not enough: its bulk helpers
+(bulk_create_with_history, used by the importer) do not send it, nor does QuerySet.update().
+
+**Response cache.** Public list and detail responses are stored under the data version, the path
+with its query string and the representation (JSON, HTML...). A repeated read returns the stored
+bytes without touching the database, and a write makes the next read miss because the key moved on.
+ETag and Last-Modified come from the version too, so a client revalidating gets a 304 for free.
+A request running inside a transaction that already wrote (a test, or a view that writes first)
+bypasses the cache entirely, so it always sees its own writes.
+
+Local memory is per process: with several worker processes set REDIS_URL so that they share the
+version (otherwise a worker could serve what it cached before another worker's write).
+"""
+
+import functools
+import hashlib
+import time
+import uuid
+from typing import NamedTuple
+
+from django.core.cache import cache
+from django.db import connections
+from django.db.backends.signals import connection_created
+from django.http import HttpResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+
+VERSION_KEY = "psp:data-version"
+RESPONSE_PREFIX = "psp:response"
+# Entries under an old version are never read again; they only wait to expire.
+RESPONSE_TIMEOUT = 60 * 60
+TABLE_PREFIX = "jurisdictions_"
+WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
+# Headers of a stored response worth replaying (the middleware adds the security headers again).
+REPLAYED_HEADERS = ("Content-Type", "Vary", "Allow", "Content-Language", "Link")
+
+
+class DataVersion(NamedTuple):
+    token: str
+    modified: int  # seconds since the epoch, for Last-Modified
+
+    @property
+    def etag(self):
+        return f'"{self.token}"'
+
+
+def data_version():
+    """The current version; created (with a new token) when the cache has none."""
+    value = cache.get(VERSION_KEY)
+    if value is None:
+        value = (uuid.uuid4().hex, int(time.time()))
+        if not cache.add(VERSION_KEY, value, timeout=None):
+            value = cache.get(VERSION_KEY) or value
+    return DataVersion(*value)
+
+
+def bump_data_version():
+    """Give the data a new version: every cached response and ETag is stale from now on."""
+    previous = cache.get(VERSION_KEY)
+    # Last-Modified has one-second resolution: two versions never share a second, so that
+    # If-Modified-Since cannot mistake a newer version for the one a client holds.
+    modified = int(time.time())
+    if previous is not None and modified <= previous[1]:
+        modified = previous[1] + 1
+    value = (uuid.uuid4().hex, modified)
+    cache.set(VERSION_KEY, value, timeout=None)
+    return DataVersion(*value)
+
+
+# -- seeing writes -------------------------------------------------------------------------------
+
+
+def _is_tracked_write(sql):
+    if not isinstance(sql, str):
+        return False
+    head = sql.lstrip()[:200]
+    return head[:8].upper().startswith(WRITE_VERBS) and TABLE_PREFIX in head
+
+
+def _after_commit(connection):
+    connection.psp_uncommitted_writes = False
+    bump_data_version()
+
+
+def _watch_writes(execute, sql, params, many, context):
+    result = execute(sql, params, many, context)
+    if _is_tracked_write(sql):
+        connection = context["connection"]
+        if not connection.in_atomic_block:
+            bump_data_version()  # autocommit: the write is already committed
+        else:
+            connection.psp_uncommitted_writes = True
+            callback = connection.psp_after_commit
+            if not any(func is callback for _, func, _ in connection.run_on_commit):
+                connection.on_commit(callback)
+    return result
+
+
+def install_write_watch(connection, **kwargs):
+    """Install the execute wrapper on a connection (idempotent; called on every new connection)."""
+    if _watch_writes not in connection.execute_wrappers:
+        connection.psp_after_commit = functools.partial(_after_commit, connection)
+        connection.psp_uncommitted_writes = False
+        connection.execute_wrappers.append(_watch_writes)
+
+
+def connect_write_watch():
+    connection_created.connect(install_write_watch, dispatch_uid="psp_data_version_watch")
+    for connection in connections.all(initialized_only=True):
+        install_write_watch(connection)
+
+
+def has_uncommitted_writes(using="default"):
+    """True inside a transaction that wrote to a tracked table and has not committed yet."""
+    connection = connections[using]
+    if not connection.in_atomic_block or not getattr(connection, "psp_uncommitted_writes", False):
+        return False
+    callback = getattr(connection, "psp_after_commit", None)
+    return any(func is callback for _, func, _ in connection.run_on_commit)
+
+
+# -- cached responses ----------------------------------------------------------------------------
+
+
+def response_key(request, version, variant=""):
+    raw = f"{request.method if request.method != 'HEAD' else 'GET'}|{request.get_full_path()}|{variant}"
+    return f"{RESPONSE_PREFIX}:{version.token}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
+
+
+def _stamp(response, version):
+    response.headers["ETag"] = version.etag
+    response.headers["Last-Modified"] = http_date(version.modified)
+
+
+class ResponseCache:
+    """One lookup and one store around a view's work, for a public GET.
+
+    cached = ResponseCache(request, variant="json")
+    if cached.hit is not None:
+        return cached.hit
+    response = build()
+    cached.store(response)  # now or, for a lazy response, once it is rendered
+    """
+
+    def __init__(self, request, *, variant=""):
+        self.request = request
+        self.active = request.method in ("GET", "HEAD") and not has_uncommitted_writes()
+        self.hit = None
+        if not self.active:
+            return
+        self.version = data_version()
+        self.key = response_key(request, self.version, variant)
+        # A client holding the current version gets a 304 without the body being looked up.
+        not_modified = get_conditional_response(
+            request, etag=self.version.etag, last_modified=self.version.modified
+        )
+        if not_modified is not None:
+            self.hit = not_modified
+            _stamp(not_modified, self.version)
+            return
+        stored = cache.get(self.key)
+        if stored is not None:
+            status, headers, content = stored
+            response = HttpResponse(content, status=status)
+            for name, value in headers.items():
+                response.headers[name] = value
+            response.headers["X-Cache"] = "hit"
+            _stamp(response, self.version)
+            self.hit = response
+
+    def store(self, response):
+        if not self.active or response.status_code != 200 or response.streaming:
+            return response
+        _stamp(response, self.version)
+        response.headers["X-Cache"] = "miss"
+        if callable(getattr(response, "add_post_render_callback", None)) and not getattr(
+            response, "is_rendered", True
+        ):
+            response.add_post_render_callback(self._save)
+        else:
+            self._save(response)
+        return response
+
+    def _save(self, response):
+        # A page that set a cookie (a CSRF token, a message) belongs to one visitor only.
+        if response.cookies or self.request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+            return
+        headers = {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers}
+        cache.set(self.key, (response.status_code, headers, response.content), RESPONSE_TIMEOUT)
+
+
+def cache_public_page(view):
+    """Cache a function view's GET responses for anonymous visitors under the data version."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return view(request, *args, **kwargs)
+        cached = ResponseCache(request, variant="html")
+        if cached.hit is not None:
+            return cached.hit
+        return cached.store(view(request, *args, **kwargs))
+
+    return wrapper
+
+
+class CachedReadMixin:
+    """For DRF ViewSets: list and retrieve served from the response cache when nothing changed.
+
+    Runs after DRF's authentication, permissions, throttles and content negotiation, so those still
+    apply to cached reads. Responses are the same for every reader, so one entry serves everybody.
+    """
+
+    def _cached(self, handler, request, *args, **kwargs):
+        renderer = getattr(request, "accepted_renderer", None)
+        variant = f"{getattr(renderer, 'format', '')}|{getattr(request, 'accepted_media_type', '')}"
+        cached = ResponseCache(request, variant=variant)
+        if cached.hit is not None:
+            return cached.hit
+        return cached.store(handler(request, *args, **kwargs))
+
+    def list(self, request, *args, **kwargs):
+        return self._cached(super().list, request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._cached(super().retrieve, request, *args, **kwargs)
