@@ -1,14 +1,16 @@
-"""Public pages. The public-site issue fills these in; the names are used by get_absolute_url()."""
+"""Public pages and feeds. The names are used by get_absolute_url() and the templates."""
 
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "jurisdictions"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("programs/<slug:slug>/", views.program_detail, name="program-detail"),
+    path("programs/<slug:slug>/feed/", feeds.ProgramStatusChangesFeed(), name="program-feed"),
     path("jurisdictions/", views.jurisdiction_list, name="jurisdiction-list"),
     path("jurisdictions/<slug:slug>/", views.jurisdiction_detail, name="jurisdiction-detail"),
+    path("feeds/changes/", feeds.StatusChangesFeed(), name="changes-feed"),
 ]

@@ -1,0 +1,76 @@
+"""RSS feeds of status changes: one for every program, one per program."""
+
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Rss201rev2Feed
+
+from .models import Program, StatusChange
+
+FEED_LENGTH = 50
+
+
+class StatusChangesFeed(Feed):
+    feed_type = Rss201rev2Feed
+    title = "PSP Tracker: status changes"
+    description = (
+        "Every recorded change of a jurisdiction's status in a federal partnership program, newest first."
+    )
+
+    def link(self):
+        return reverse("jurisdictions:jurisdiction-list")
+
+    def changes(self):
+        return StatusChange.objects.select_related("enrollment__jurisdiction", "enrollment__program", "source")
+
+    def items(self):
+        return self.changes()[:FEED_LENGTH]
+
+    def item_title(self, item):
+        origin = item.get_from_status_display() or "New"
+        return (
+            f"{item.enrollment.jurisdiction}: {origin} → {item.get_to_status_display()} "
+            f"({item.enrollment.program.name})"
+        )
+
+    def item_description(self, item):
+        parts = [f"Status in the {item.enrollment.program.name}: {item.get_to_status_display()}."]
+        if item.effective_on:
+            parts.append(f"Effective {item.effective_on:%Y-%m-%d}.")
+        parts.append(f"Recorded {item.changed_at:%Y-%m-%d}.")
+        if item.note:
+            parts.append(item.note)
+        if item.source:
+            parts.append(f"Source: {item.source}.")
+        return " ".join(parts)
+
+    def item_link(self, item):
+        return f"{item.enrollment.jurisdiction.get_absolute_url()}#change-{item.pk}"
+
+    def item_guid(self, item):
+        return f"status-change-{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item):
+        return item.changed_at
+
+    def item_categories(self, item):
+        return [item.enrollment.program.slug, item.to_status]
+
+
+class ProgramStatusChangesFeed(StatusChangesFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Program, slug=slug)
+
+    def title(self, obj):
+        return f"PSP Tracker: status changes in the {obj.name}"
+
+    def description(self, obj):
+        return f"Every recorded change of a jurisdiction's status in the {obj.name}, newest first."
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def items(self, obj):
+        return self.changes().filter(enrollment__program=obj)[:FEED_LENGTH]
