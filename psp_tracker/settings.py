@@ -5,9 +5,12 @@ that names the variable, rather than running with a guess.
 """
 
 import os
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -105,11 +108,19 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "jurisdictions",
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line and response, even an error, carries the request id.
+    "psp_tracker.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Right after SecurityMiddleware, as WhiteNoise asks: static files skip the rest of the stack.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Turns a lost database connection into a clean 503 page or JSON body (see the module).
+    "psp_tracker.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -117,6 +128,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "psp_tracker.urls"
@@ -131,7 +144,6 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "jurisdictions.context_processors.site_footer",
             ],
         },
     },
@@ -164,6 +176,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Password guessing: django-axes counts failed logins per user name and client address and refuses
+# that pair for AXES_COOLOFF_TIME after AXES_FAILURE_LIMIT failures; the lockout then expires by
+# itself, and a successful login clears the count. AxesStandaloneBackend must come first.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The same client address as the API throttles (see DJANGO_NUM_PROXIES below).
+AXES_CLIENT_IP_CALLABLE = "psp_tracker.middleware.client_ip"
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -172,6 +198,30 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+
+# WhiteNoise serves static files from the app (no separate web server), compressed and under names
+# carrying a hash of their content so browsers may cache them for a year. The hashed names come from
+# the manifest that `collectstatic` writes, so that storage is used only where collectstatic runs
+# first: production (debug off). Debug runs and the test suite, which never run collectstatic, use
+# plain storage: keying this on "pytest is loaded" rather than on an extra variable means no test
+# and no developer can forget to set it, and the production path is still tested for real, because
+# tests/test_deploy.py runs collectstatic and gunicorn in fresh interpreters without pytest.
+TESTING = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
+STATIC_MANIFEST = env_bool("DJANGO_STATIC_MANIFEST", not DEBUG and not TESTING)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+# Without collected files WhiteNoise serves straight from static/ and the apps' folders, looking
+# them up per request.
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+WHITENOISE_AUTOREFRESH = not STATIC_MANIFEST
 
 # HTTPS-only hardening; on by default whenever debug is off. DJANGO_SECURE=0 serves plain HTTP
 # (a private network, or TLS ended elsewhere without forwarding the scheme).
@@ -188,14 +238,58 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# The container healthcheck calls these over plain HTTP from inside the container.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# Content-Security-Policy: every script, style, font, image and request comes from our own origin
+# (no CDN, no inline script or style). `data:` images are the one exception, for the small SVG icons
+# that Swagger UI in the API docs embeds; they run no code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# How many reverse proxies (load balancer, TLS proxy) stand in front of gunicorn and append to
+# X-Forwarded-For. The client address is the entry that the outermost proxy added; anything before it
+# was sent by the client and is ignored. 0 (the default) trusts no header and uses the socket's peer,
+# which is right when gunicorn faces the internet. Used by the API throttles and the login lockout.
+NUM_PROXIES = env_int("DJANGO_NUM_PROXIES", 0)
+
+# The shared cache: API throttle counters (and anything cached) live in Redis when REDIS_URL is set,
+# so that several web containers count together. Without it each process keeps its own counters.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} is not a redis:// URL.")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("DJANGO_CACHE_PREFIX", "psp"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 REST_FRAMEWORK = {
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # page and page_size: 50 by default, at most 500 (see the module).
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -218,11 +312,39 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for the status choices, which the enrollments and the change feed share.
 }
 
+# One JSON object per line on stdout, each with the request id of the request that logged it, so a
+# log collector can index the fields and follow one request across lines (and across containers,
+# since the id comes from the proxy's X-Request-ID when it sends one). DJANGO_LOG_FORMAT=text gives
+# plain lines for reading in a terminal.
+LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = env_str("DJANGO_LOG_FORMAT", "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT={LOG_FORMAT!r} must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    "filters": {"request_id": {"()": "psp_tracker.middleware.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "psp_tracker.middleware.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Our request log replaces django.server's and django.request's lines for the same event.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "ERROR"},
+        # Lockouts are warnings; its start-up banner and per-attempt notes would crowd stdout.
+        "axes": {"level": "WARNING"},
+    },
 }
