@@ -121,11 +121,11 @@ def import_jurisdictions(data, *, filename="", user=None, commit=True):
         return report
     header, records = parsed
     if not commit:
-        _Plan(header, records, report, lock=False)
+        _Plan(header, records, report, lock=False, may_admit=_may_admit(user))
         return report
     try:
         with transaction.atomic():
-            plan = _Plan(header, records, report, lock=True)
+            plan = _Plan(header, records, report, lock=True, may_admit=_may_admit(user))
             if not report.ok:
                 raise ImportError_()
             with audit_context(VIA):
@@ -134,6 +134,11 @@ def import_jurisdictions(data, *, filename="", user=None, commit=True):
     except ImportError_:
         report.applied = False
     return report
+
+
+def _may_admit(user):
+    # The reviewer's permission, as in services.may_admit (None is the command line's operator).
+    return user is None or user.has_perm("jurisdictions.admit_enrollment")
 
 
 def _parse(data, report):
@@ -217,7 +222,8 @@ def _parse_date(value):
 class _Plan:
     """Every row checked against the database; `apply` then writes the differences in bulk."""
 
-    def __init__(self, header, records, report, *, lock):
+    def __init__(self, header, records, report, *, lock, may_admit=True):
+        self.may_admit = may_admit
         self.header = header
         fixed = set(JURISDICTION_COLUMNS + ENROLLMENT_COLUMNS + TAIL_COLUMNS)
         self.answer_columns = [c for c in header if c not in fixed]
@@ -458,6 +464,15 @@ class _Plan:
             )
             if rule:
                 self.report.errors.append(RowError(line, "status", rule[0]))
+                return
+            if (
+                not self.may_admit
+                and row["status"] == Enrollment.Status.PARTICIPATING
+                and (enrollment is None or enrollment.status != Enrollment.Status.PARTICIPATING)
+            ):
+                self.report.errors.append(
+                    RowError(line, "status", "Only reviewers can set participating; ask a reviewer to import this row.")
+                )
                 return
             key = (slug, program.pk)
             if enrollment is None:

@@ -18,6 +18,7 @@ def inline_data(enrollment, answers, **fields):
         "joined_on": enrollment.joined_on or "",
         "notes": enrollment.notes,
         "source": enrollment.source_id or "",
+        "opened_version": enrollment.version,
         "certifications-TOTAL_FORMS": len(certifications),
         "certifications-INITIAL_FORMS": len(certifications),
         "certifications-MIN_NUM_FORMS": 0,
@@ -40,6 +41,7 @@ def inline_data(enrollment, answers, **fields):
                 f"certifications-{i}-certified_by": "Chief of Police",
                 f"certifications-{i}-certified_on": "2017-09-01",
                 f"certifications-{i}-source": "",
+                f"certifications-{i}-opened_version": c.version,
             }
         )
     data.update(fields)

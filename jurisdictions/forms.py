@@ -1,0 +1,170 @@
+"""Staff forms: the admin's change forms carry the version they were opened with, so that a save
+over someone else's newer change is refused instead of silently overwriting it."""
+
+import datetime
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from . import services
+from .models import Certification, Enrollment, Jurisdiction
+
+IMPORT_MAX_BYTES = 2 * 1024 * 1024  # kept in the session between preview and confirm
+
+
+def stale_message(obj, expected_version):
+    """A message naming who changed the record last, when and through what."""
+    model = type(obj)
+    current = model._default_manager.filter(pk=obj.pk).values_list("version", flat=True).first()
+    last = obj.history.order_by("-history_date", "-history_id").select_related("history_user").first()
+    by = ""
+    if last is not None:
+        who = last.history_user.get_username() if last.history_user else "the system"
+        when = timezone.localtime(last.history_date).strftime("%Y-%m-%d %H:%M")
+        by = f" by {who} on {when} (through {last.history_via or 'unknown'})"
+    return (
+        f"This {model._meta.verbose_name} was changed{by} after you opened this page "
+        f"(your version {expected_version}, now {current}); nothing was saved. Reload the page to see "
+        "the current values, then apply your change again."
+    )
+
+
+class VersionedModelForm(forms.ModelForm):
+    """Adds a hidden `opened_version`: the version the form was opened with, checked again on save."""
+
+    opened_version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={"required": "The form lost its version; reload the page and try again."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            self.fields["opened_version"].required = False
+            self.fields["opened_version"].initial = 1
+        else:
+            # The live row's version, also when the instance is an old version being reverted to.
+            model = type(self.instance)
+            current = model._default_manager.filter(pk=self.instance.pk).values_list("version", flat=True)
+            self.fields["opened_version"].initial = current.first() or self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        expected = cleaned.get("opened_version")
+        if self.instance.pk is not None and expected is not None:
+            model = type(self.instance)
+            current = model._default_manager.filter(pk=self.instance.pk).values_list("version", flat=True)
+            if current.first() != expected:
+                raise ValidationError(stale_message(self.instance, expected), code="stale")
+        return cleaned
+
+
+class JurisdictionForm(VersionedModelForm):
+    class Meta:
+        model = Jurisdiction
+        fields = list(services.JURISDICTION_FIELDS)
+
+
+class EnrollmentForm(VersionedModelForm):
+    # Set by the admin on the form class it builds for each request.
+    request_user = None
+
+    class Meta:
+        model = Enrollment
+        fields = ["jurisdiction", "program", *services.ENROLLMENT_FIELDS]
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        previous = self.instance.status if self.instance.pk else ""
+        if status:
+            try:
+                services.check_status_permission(
+                    user=self.request_user, from_status=previous, to_status=status
+                )
+            except PermissionDenied as exc:
+                self.add_error("status", str(exc))
+        if self.instance.pk is None and cleaned.get("program") and status:
+            # A new enrollment starts with every answer unknown.
+            errors = Enrollment.participation_errors(
+                status=status, requirements=cleaned["program"].requirements.all(), answers={}
+            )
+            if errors:
+                self.add_error("status", errors)
+        return cleaned
+
+
+class CertificationForm(VersionedModelForm):
+    class Meta:
+        model = Certification
+        fields = ["requirement", *services.CERTIFICATION_FIELDS]
+
+
+class CertificationFormSet(forms.BaseInlineFormSet):
+    """The answers of one enrollment. The rule is applied to the status and the answers being saved
+    together; the changes are handed to `services.enrollment_update` through the enrollment."""
+
+    def clean(self):
+        super().clean()
+        enrollment = self.instance
+        answers = {}
+        pending = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data:
+                continue
+            # The requirement is read-only in the form, so it comes from the saved row.
+            requirement = data.get("requirement") or form.instance.requirement
+            if requirement.program_id != enrollment.program_id:
+                raise ValidationError(
+                    f"“{requirement.code}” is a requirement of another program; remove that row."
+                )
+            answers[requirement.pk] = data.get("answer")
+            changed = [f for f in form.changed_data if f in services.CERTIFICATION_FIELDS]
+            if changed and form.instance.pk:
+                pending[form.instance.pk] = (data.get("opened_version"), {f: data[f] for f in changed})
+        errors = Enrollment.participation_errors(
+            status=enrollment.status,
+            requirements=enrollment.program.requirements.all(),
+            answers=answers,
+        )
+        if errors:
+            raise ValidationError(errors)
+        enrollment._pending_certifications = pending
+
+
+class LetterSentForm(forms.Form):
+    """The intermediate page of the "mark letter sent" action."""
+
+    letter_sent_on = forms.DateField(label="Letter sent on", help_text="YYYY-MM-DD, the date on the letter.")
+    response_due_on = forms.DateField(
+        label="Response due on", required=False, help_text="YYYY-MM-DD; leave blank when none is given."
+    )
+    note = forms.CharField(label="Note", required=False, max_length=500)
+
+    def clean(self):
+        cleaned = super().clean()
+        sent, due = cleaned.get("letter_sent_on"), cleaned.get("response_due_on")
+        if sent and due and due < sent:
+            self.add_error("response_due_on", "The response date is before the date the letter was sent.")
+        if sent and sent > timezone.localdate() + datetime.timedelta(days=1):
+            self.add_error("letter_sent_on", "This date is in the future.")
+        return cleaned
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=f"UTF-8 CSV in the importer's columns, at most {IMPORT_MAX_BYTES // 1024 // 1024} MB.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise ValidationError(
+                f"The file is {upload.size // 1024} KB; the admin imports files up to "
+                f"{IMPORT_MAX_BYTES // 1024 // 1024} MB (use the import_jurisdictions command for more)."
+            )
+        return upload
