@@ -8,8 +8,11 @@ jurisdiction enrolled in no program is one row with the program columns blank.
 
 import csv
 import io
+import itertools
 
-from .models import Certification, Enrollment, Jurisdiction, Requirement
+from django.db import connection
+
+from .models import Certification, Enrollment, Requirement
 
 JURISDICTION_COLUMNS = ["slug", "name", "state", "kind", "geoid", "ocd_id"]
 ENROLLMENT_COLUMNS = ["program", "status", "site_type", "letter_sent_on", "response_due_on", "joined_on"]
@@ -51,21 +54,61 @@ def _date(value):
     return value.isoformat() if value else ""
 
 
+def _safe(text):
+    """`neutralise` for a cell already known to be text (the hot path of a 90,000-row export)."""
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+IDENTITY_FIELDS = ("id", "slug", "name", "state", "kind", "geoid", "ocd_id")
+ENROLLMENT_FIELDS = (
+    "id",
+    "jurisdiction_id",
+    "program__slug",
+    "status",
+    "site_type",
+    "letter_sent_on",
+    "response_due_on",
+    "joined_on",
+    "notes",
+    "source__title",
+    "source__publisher",
+    "source__url",
+    "source__published_on",
+)
+
+
+def _with_ids(queryset, column, ids):
+    """`queryset` narrowed to rows whose `column` is in `ids`.
+
+    On PostgreSQL the ids travel as one array parameter (`= ANY(%s)`): building a 2,000-value
+    `__in` lookup costs Django more than the query itself (half the export's time at 90,000 rows).
+    """
+    if connection.vendor == "postgresql":
+        table = queryset.model._meta.db_table
+        return queryset.extra(where=[f'"{table}"."{column}" = ANY(%s)'], params=[ids])
+    return queryset.filter(**{f"{column}__in": ids})
+
+
 def iter_export_rows(jurisdictions, *, programs=None, statuses=None, chunk_size=2000):
     """Yield the header, then the rows of `jurisdictions` in its order, a chunk at a time.
 
     `programs` (slugs) and `statuses` narrow which enrollments are written, so a list filtered by
-    program or status exports exactly those rows. Memory stays flat whatever the size: only ids
-    are read in full, everything else a chunk at a time.
+    program or status exports exactly those rows. Memory stays flat whatever the size: the
+    jurisdictions are read through one streamed query (a server-side cursor on PostgreSQL), and
+    for each chunk of them two queries read their enrollments and their answers, each by index.
     """
     requirements = dict(Requirement.objects.values_list("id", "code"))
     codes = requirement_codes()
     header = csv_columns(codes)
     yield header
-    code_index = {code: header.index(code) for code in codes}
     width = len(header)
+    first_code = len(JURISDICTION_COLUMNS) + len(ENROLLMENT_COLUMNS)
+    position = {pk: first_code + codes.index(code) for pk, code in requirements.items()}
+    blank_answers = [""] * len(codes)
+    blank_enrollment = [""] * (width - len(JURISDICTION_COLUMNS))
 
-    ids = list(jurisdictions.values_list("id", flat=True))
     enrollment_filter = {}
     if programs:
         enrollment_filter["program__slug__in"] = programs
@@ -73,60 +116,51 @@ def iter_export_rows(jurisdictions, *, programs=None, statuses=None, chunk_size=
         enrollment_filter["status__in"] = statuses
     narrowed = bool(enrollment_filter)
 
-    for start in range(0, len(ids), chunk_size):
-        chunk = ids[start : start + chunk_size]
-        jurisdiction_rows = {
-            row[0]: row
-            for row in Jurisdiction.objects.filter(id__in=chunk).values_list(
-                "id", "slug", "name", "state", "kind", "geoid", "ocd_id"
-            )
-        }
+    identities = jurisdictions.values_list(*IDENTITY_FIELDS).iterator(chunk_size=chunk_size)
+    while True:
+        chunk = list(itertools.islice(identities, chunk_size))
+        if not chunk:
+            return
         enrollments = {}
         for row in (
-            Enrollment.objects.filter(jurisdiction_id__in=chunk, **enrollment_filter)
-            .order_by("program__launched_on", "program_id")
-            .values_list(
-                "id",
-                "jurisdiction_id",
-                "program__slug",
-                "status",
-                "site_type",
-                "letter_sent_on",
-                "response_due_on",
-                "joined_on",
-                "notes",
-                "source__title",
-                "source__publisher",
-                "source__url",
-                "source__published_on",
+            _with_ids(
+                Enrollment.objects.filter(**enrollment_filter), "jurisdiction_id", [j[0] for j in chunk]
             )
+            .order_by("jurisdiction_id", "program__launched_on", "program_id")
+            .values_list(*ENROLLMENT_FIELDS)
         ):
             enrollments.setdefault(row[1], []).append(row)
         answers = {}
-        for enrollment_id, requirement_id, answer in Certification.objects.filter(
-            enrollment__jurisdiction_id__in=chunk,
-            **{f"enrollment__{k}": v for k, v in enrollment_filter.items()},
-        ).values_list("enrollment_id", "requirement_id", "answer"):
-            answers.setdefault(enrollment_id, []).append((requirement_id, answer))
+        enrollment_ids = [e[0] for rows in enrollments.values() for e in rows]
+        if enrollment_ids:
+            for enrollment_id, requirement_id, answer in _with_ids(
+                Certification.objects.order_by(), "enrollment_id", enrollment_ids
+            ).values_list("enrollment_id", "requirement_id", "answer"):
+                answers.setdefault(enrollment_id, []).append((requirement_id, answer))
 
-        for jurisdiction_id in chunk:
-            _, slug, name, state, kind, geoid, ocd_id = jurisdiction_rows[jurisdiction_id]
-            identity = [slug, name, state, kind, geoid or "", ocd_id]
+        for jurisdiction_id, slug, name, state, kind, geoid, ocd_id in chunk:
+            identity = [_safe(slug), _safe(name), state, kind, geoid or "", _safe(ocd_id)]
             rows = enrollments.get(jurisdiction_id)
             if not rows:
                 if not narrowed:
-                    yield [neutralise(v) for v in identity] + [""] * (width - len(identity))
+                    yield identity + blank_enrollment
                 continue
             for e in rows:
                 cells = (
                     identity
                     + [e[2], e[3], e[4], _date(e[5]), _date(e[6]), _date(e[7])]
-                    + [""] * len(codes)
-                    + [e[8], e[9] or "", e[10] or "", e[11] or "", _date(e[12])]
+                    + blank_answers
+                    + [
+                        _safe(e[8]),
+                        _safe(e[9] or ""),
+                        _safe(e[10] or ""),
+                        _safe(e[11] or ""),
+                        _date(e[12]),
+                    ]
                 )
                 for requirement_id, answer in answers.get(e[0], ()):
-                    cells[code_index[requirements[requirement_id]]] = answer
-                yield [neutralise(v) for v in cells]
+                    cells[position[requirement_id]] = answer
+                yield cells
 
 
 class _Echo:
