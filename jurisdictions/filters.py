@@ -8,7 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Case, IntegerField, Min, Value, When
 
-from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, State
+from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, State, StatusChange
 
 ANSWER_SEPARATOR = ":"
 SEARCH_MAX_LENGTH = 100
@@ -138,8 +138,10 @@ class JurisdictionFilter(django_filters.FilterSet):
     def filter_search(self, queryset, name, value):
         return queryset.filter(name__icontains=value.strip())
 
-    def filter_enrollment(self, queryset, name, value):
+    def filter_enrollment(self, queryset, name, value: str | list[str]):
         # Applied together in filter_queryset so the conditions bind one enrollment.
+        # (The hint tells drf-spectacular that these parameters are strings; without it the API
+        # schema falls back to a guess and `spectacular --fail-on-warn` fails.)
         return queryset
 
     def enrollment_conditions(self):
@@ -176,3 +178,54 @@ class JurisdictionFilter(django_filters.FilterSet):
             "programs": [data["program"].slug] if data.get("program") else None,
             "statuses": list(data["status"]) if data.get("status") else None,
         }
+
+
+# --- Change feed (API) ---------------------------------------------------------------------------
+
+
+class StatusChangeFilter(django_filters.FilterSet):
+    """Filters of the change feed; like JurisdictionFilter, an unknown parameter is an error."""
+
+    since = django_filters.IsoDateTimeFilter(
+        field_name="changed_at",
+        lookup_expr="gte",
+        label="Since",
+        help_text=(
+            "ISO 8601 date-time, e.g. 2017-08-01T00:00:00Z: only changes recorded at or after it. "
+            "Poll with the changed_at of the newest change already seen (and skip ids already seen)."
+        ),
+    )
+    program = django_filters.ModelChoiceFilter(
+        queryset=Program.objects.all(),
+        to_field_name="slug",
+        field_name="enrollment__program",
+        label="Program",
+        help_text="Program slug, e.g. psp: only changes in that program.",
+    )
+    jurisdiction = django_filters.ModelChoiceFilter(
+        queryset=Jurisdiction.objects.all(),
+        to_field_name="slug",
+        field_name="enrollment__jurisdiction",
+        label="Jurisdiction",
+        help_text="Jurisdiction slug, e.g. memphis-tn: only changes of that jurisdiction.",
+    )
+
+    class Meta:
+        model = StatusChange
+        fields = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.unknown_params = sorted(set(data or {}) - set(self.filters) - NON_FILTER_PARAMS)
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name in self.unknown_params:
+            self.form.errors.setdefault(name, self.form.error_class()).data[:] = [
+                forms.ValidationError(
+                    f"Unknown parameter “{name}”. Known parameters: "
+                    f"{', '.join(sorted(set(self.filters) | NON_FILTER_PARAMS))}.",
+                    code="unknown_parameter",
+                )
+            ]
+        return valid and not self.unknown_params

@@ -291,6 +291,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # page and page_size: 50 by default, at most 500 (see the module).
+    "DEFAULT_PAGINATION_CLASS": "jurisdictions.pagination.ApiPagination",
+    # page and page_size: 50 by default, at most 500 (see the module).
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -313,6 +315,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for the status choices, which the enrollments and the change feed share.
+    "ENUM_NAME_OVERRIDES": {"EnrollmentStatusEnum": "jurisdictions.models.EnrollmentStatus"},
     # One name for the status choices, which the enrollments and the change feed share.
 }
 

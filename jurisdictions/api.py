@@ -1,0 +1,385 @@
+"""The partner JSON API (/api/v1/): declarative read-only ViewSets over the models.
+
+Filtering goes through the shared FilterSets in filters.py, pagination through `ApiPagination`
+(settings), throttling through DRF's anonymous/user throttles (settings). Writes are refused for
+anyone but staff by `StaffWriteOrReadOnly`; the staff-workflow issue adds the write methods.
+"""
+
+import datetime
+import hashlib
+
+from django.db import connection
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, StreamingHttpResponse
+from django.utils.cache import get_conditional_response, set_response_etag
+from django.utils.dateparse import parse_datetime
+from django.utils.http import http_date, quote_etag
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, renderers, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from . import csvio
+from .filters import NON_FILTER_PARAMS, JurisdictionFilter, StatusChangeFilter
+from .models import (
+    Certification,
+    Enrollment,
+    Jurisdiction,
+    Program,
+    Requirement,
+    Source,
+    StatusChange,
+)
+from .serializers import (
+    CertificationDetailSerializer,
+    EnrollmentDetailSerializer,
+    JurisdictionSerializer,
+    ProgramSerializer,
+    StatusChangeSerializer,
+)
+
+# --- When the data last changed (Last-Modified) ------------------------------------------------
+
+# Every model a response shows keeps a history row per create, update and delete
+# (django-simple-history), so the newest history date is when the public data last changed,
+# deletions included. Status changes are append-only and carry their own time.
+HISTORIED_MODELS = (Source, Program, Requirement, Jurisdiction, Enrollment, Certification)
+
+
+def data_changed_at():
+    """When anything the API shows last changed, in one query; None for an empty database."""
+    quote = connection.ops.quote_name
+    parts = [
+        f"SELECT MAX({quote('history_date')}) AS t FROM {quote(model.history.model._meta.db_table)}"
+        for model in HISTORIED_MODELS
+    ]
+    parts.append(f"SELECT MAX({quote('changed_at')}) AS t FROM {quote(StatusChange._meta.db_table)}")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(t) FROM ({' UNION ALL '.join(parts)}) AS latest")
+        (value,) = cursor.fetchone()
+    if isinstance(value, str):  # SQLite returns the stored text of an aggregate
+        value = parse_datetime(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+class ConditionalGetMixin:
+    """ETag and Last-Modified on successful reads, and 304 for a matching conditional request.
+
+    The one place where HTTP caching is decided. The ETag is a hash of the rendered body, so it
+    changes exactly when the response does; Last-Modified is `data_changed_at()`. A streamed
+    response (CSV) cannot be hashed first: its ETag derives from the data time and the URL instead.
+    """
+
+    def data_changed_at(self):
+        return data_changed_at()
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method not in ("GET", "HEAD") or response.status_code != 200:
+            return response
+        changed_at = self.data_changed_at()
+        if changed_at is not None:
+            response["Last-Modified"] = http_date(changed_at.timestamp())
+        if response.streaming:
+            key = f"{changed_at.isoformat() if changed_at else ''} {request.get_full_path()}"
+            response["ETag"] = "W/" + quote_etag(hash_text(key))
+        else:
+            response.render()
+            set_response_etag(response)
+        if not response.has_header("Cache-Control"):
+            # Caches may keep a copy but must ask again (a 304 is cheap) before using it.
+            response["Cache-Control"] = "no-cache"
+        return get_conditional_response(
+            request,
+            etag=response["ETag"],
+            last_modified=int(changed_at.timestamp()) if changed_at else None,
+            response=response,
+        )
+
+
+def hash_text(text):
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+# --- Access --------------------------------------------------------------------------------------
+
+
+class StaffWriteOrReadOnly(permissions.BasePermission):
+    """Anyone reads; only staff accounts write (partner tokens belong to non-staff users)."""
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """Selects the CSV export (`?format=csv` or `Accept: text/csv`); the list streams it itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        # Only reached for a non-streamed response, which finalize_response sends as JSON instead.
+        return renderers.JSONRenderer().render(data, "application/json", renderer_context)
+
+
+# --- Schema helpers ------------------------------------------------------------------------------
+
+ERROR_DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string", "description": "What went wrong, in words."}},
+    "required": ["detail"],
+}
+PARAMETER_ERRORS = {
+    "type": "object",
+    "description": "Each query parameter that was not understood, with its messages.",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    location=OpenApiParameter.HEADER,
+    response=[429],
+    description="Seconds to wait before the next request.",
+)
+
+
+def read_responses(ok, description, *, not_found="No such resource."):
+    """The responses of a read, for the schema (errors are JSON whatever format was asked)."""
+    json = "application/json"
+    return {
+        (200, json): OpenApiResponse(ok, description=description),
+        (400, json): OpenApiResponse(
+            PARAMETER_ERRORS,
+            description="A query parameter has a bad value or is unknown; the body names it.",
+        ),
+        (401, json): OpenApiResponse(ERROR_DETAIL, description="The token given is not valid."),
+        (404, json): OpenApiResponse(ERROR_DETAIL, description=not_found),
+        (429, json): OpenApiResponse(ERROR_DETAIL, description="Too many requests; see Retry-After."),
+    }
+
+
+# --- ViewSets ------------------------------------------------------------------------------------
+
+
+class ApiViewSetMixin(ConditionalGetMixin):
+    """What every API ViewSet shares. Read-only today; write mixins can be added per ViewSet."""
+
+    # IsAuthenticatedOrReadOnly is implied by the second; it is listed so that the schema shows
+    # that reading needs no token.
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, StaffWriteOrReadOnly]
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            # DRF answers an unknown ?format= with a bare 404; name the parameter instead.
+            wanted = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE)
+            if wanted is None:
+                raise
+            formats = ", ".join(r.format for r in self.get_renderers())
+            raise ValidationError(
+                {"format": [f"“{wanted}” is not a format of this resource; use one of: {formats}."]}
+            ) from None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if getattr(self, "filterset_class", None) is None:
+            # Without a FilterSet to report them, unknown parameters are refused here, so that a
+            # typo never passes unnoticed.
+            unknown = sorted(set(request.query_params) - NON_FILTER_PARAMS)
+            if unknown:
+                known = ", ".join(sorted(NON_FILTER_PARAMS))
+                raise ValidationError(
+                    {name: [f"Unknown parameter “{name}”. Known parameters: {known}."] for name in unknown}
+                )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List jurisdictions",
+        description=(
+            "Jurisdictions with their enrollments and answers, filtered and ordered by the same "
+            "parameters as the public list. `format=csv` returns every matching row (no pages) "
+            "in the importer's CSV format: one row per jurisdiction and program."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=["json", "csv"],
+                description="json (the default) or csv: the filtered list as CSV, not paginated.",
+            ),
+            RETRY_AFTER,
+        ],
+        responses={
+            **read_responses(
+                JurisdictionSerializer(many=True),
+                "A page of matching jurisdictions (JSON), or all of them as CSV with format=csv.",
+                not_found="The page does not exist.",
+            ),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="The filtered list in the importer's CSV columns, when format=csv.",
+            ),
+        },
+    ),
+    retrieve=extend_schema(
+        summary="One jurisdiction",
+        parameters=[RETRY_AFTER],
+        responses=read_responses(
+            JurisdictionSerializer, "The jurisdiction.", not_found="No jurisdiction has this slug."
+        ),
+    ),
+)
+class JurisdictionViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Jurisdictions by slug, with their enrollments and certifications."""
+
+    # Like Jurisdiction.objects.with_enrollments(), plus each answer's source, which the API shows.
+    queryset = Jurisdiction.objects.prefetch_related(
+        Prefetch(
+            "enrollments",
+            queryset=Enrollment.objects.select_related("program", "source").prefetch_related(
+                Prefetch(
+                    "certifications",
+                    queryset=Certification.objects.select_related("requirement", "source"),
+                )
+            ),
+        )
+    )
+    serializer_class = JurisdictionSerializer
+    filterset_class = JurisdictionFilter
+    lookup_field = "slug"
+
+    def get_renderers(self):
+        found = super().get_renderers()
+        if self.action == "list":
+            found.append(CSVRenderer())
+        return found
+
+    def list(self, request, *args, **kwargs):
+        if getattr(request.accepted_renderer, "format", None) == CSVRenderer.format:
+            return self.csv_response(request)
+        return super().list(request, *args, **kwargs)
+
+    def csv_response(self, request):
+        filterset = DjangoFilterBackend().get_filterset(request, Jurisdiction.objects.all(), self)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        rows = csvio.iter_export_rows(filterset.qs, **filterset.export_scope())
+        response = StreamingHttpResponse(csvio.iter_csv_lines(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="jurisdictions.csv"'
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        renderer = getattr(request, "accepted_renderer", None)
+        if isinstance(response, Response) and getattr(renderer, "format", None) == CSVRenderer.format:
+            # Errors of a CSV request are still JSON, so that a client can read them.
+            request.accepted_renderer = renderers.JSONRenderer()
+            request.accepted_media_type = request.accepted_renderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def with_status_counts(programs):
+    return programs.annotate(
+        **{
+            f"n_{status}": Count("enrollments", filter=Q(enrollments__status=status))
+            for status in Enrollment.Status.values
+        }
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List programs",
+        parameters=[RETRY_AFTER],
+        responses=read_responses(
+            ProgramSerializer(many=True), "A page of programs.", not_found="The page does not exist."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="One program",
+        parameters=[RETRY_AFTER],
+        responses=read_responses(ProgramSerializer, "The program.", not_found="No program has this slug."),
+    ),
+)
+class ProgramViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Programs with their requirements and the number of enrollments in each status."""
+
+    queryset = with_status_counts(
+        Program.objects.select_related("source").prefetch_related("requirements")
+    ).order_by("launched_on", "name", "pk")
+    serializer_class = ProgramSerializer
+    lookup_field = "slug"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Change feed",
+        parameters=[RETRY_AFTER],
+        description=(
+            "Every change of an enrollment's status, newest first. To stay in sync, poll with "
+            "`since` set to the changed_at of the newest change already seen."
+        ),
+        responses=read_responses(
+            StatusChangeSerializer(many=True),
+            "A page of status changes, newest first.",
+            not_found="The page does not exist.",
+        ),
+    ),
+)
+class StatusChangeViewSet(ApiViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The change feed."""
+
+    queryset = StatusChange.objects.select_related(
+        "enrollment__jurisdiction", "enrollment__program", "source"
+    ).order_by("-changed_at", "-id")
+    serializer_class = StatusChangeSerializer
+    filterset_class = StatusChangeFilter
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="One enrollment",
+        parameters=[RETRY_AFTER],
+        responses=read_responses(
+            EnrollmentDetailSerializer, "The enrollment.", not_found="No enrollment has this id."
+        ),
+    ),
+)
+class EnrollmentViewSet(ApiViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """An enrollment, the resource staff write status changes to."""
+
+    queryset = Enrollment.objects.select_related("jurisdiction", "program", "source").prefetch_related(
+        Prefetch("certifications", queryset=Certification.objects.select_related("requirement", "source"))
+    )
+    serializer_class = EnrollmentDetailSerializer
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="One certification",
+        parameters=[RETRY_AFTER],
+        responses=read_responses(
+            CertificationDetailSerializer, "The certification.", not_found="No certification has this id."
+        ),
+    ),
+)
+class CertificationViewSet(ApiViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A certification (one answer), the resource staff write answers to."""
+
+    queryset = Certification.objects.select_related(
+        "requirement", "source", "enrollment__jurisdiction", "enrollment__program"
+    )
+    serializer_class = CertificationDetailSerializer

@@ -1,0 +1,326 @@
+"""API representations. Every serializer lists its fields explicitly so a new column never leaks,
+and every field carries help_text, which becomes its description in the OpenAPI schema.
+
+Relations are shown by their stable identifiers (program slug, requirement code, jurisdiction slug);
+enrollments and certifications also carry the `url` of their own API resource, which staff write to.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, StatusChange
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    # Plain text rather than a URI in the schema: it may be empty.
+    url = serializers.CharField(
+        read_only=True, help_text="Where the document can be read; empty when not recorded."
+    )
+
+    class Meta:
+        model = Source
+        fields = ("title", "publisher", "url", "published_on")
+        read_only_fields = fields
+        extra_kwargs = {
+            "title": {"help_text": "Title of the document."},
+            "publisher": {"help_text": "Who published the document; empty when not recorded."},
+        }
+
+
+def source_field(what):
+    return SourceSerializer(
+        read_only=True, allow_null=True, help_text=f"The document that reports {what}; null when none."
+    )
+
+
+class CertificationSerializer(serializers.ModelSerializer):
+    """One answer, as nested in an enrollment."""
+
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:certification-detail",
+        help_text="This certification's API resource.",
+    )
+    requirement = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        help_text="Code of the requirement answered, e.g. hold_request (see the program's requirements).",
+    )
+    source = source_field("the answer")
+
+    class Meta:
+        model = Certification
+        fields = (
+            "url",
+            "id",
+            "requirement",
+            "answer",
+            "facility_operator",
+            "legal_basis",
+            "citation",
+            "evidence_url",
+            "certified_on",
+            "certified_by",
+            "source",
+            "version",
+            "updated_at",
+        )
+        read_only_fields = ("id", "requirement", "version", "updated_at")
+        extra_kwargs = {
+            "id": {"help_text": "Numeric identifier of the certification."},
+            "answer": {
+                "help_text": (
+                    "The jurisdiction's answer: yes, no, not_applicable (it does not run the "
+                    "facility; see facility_operator) or unknown."
+                )
+            },
+        }
+
+
+class CertificationDetailSerializer(CertificationSerializer):
+    """A certification on its own, with where it belongs."""
+
+    enrollment = serializers.HyperlinkedRelatedField(
+        view_name="api:enrollment-detail",
+        read_only=True,
+        help_text="API resource of the enrollment this certification belongs to.",
+    )
+    jurisdiction = serializers.SlugRelatedField(
+        source="enrollment.jurisdiction",
+        slug_field="slug",
+        read_only=True,
+        help_text="Slug of the jurisdiction that certified.",
+    )
+    program = serializers.SlugRelatedField(
+        source="enrollment.program",
+        slug_field="slug",
+        read_only=True,
+        help_text="Slug of the program the requirement belongs to.",
+    )
+
+    class Meta(CertificationSerializer.Meta):
+        fields = ("url", "id", "enrollment", "jurisdiction", "program") + CertificationSerializer.Meta.fields[
+            2:
+        ]
+
+
+class EnrollmentSerializer(serializers.ModelSerializer):
+    """A jurisdiction's place in one program, as nested in a jurisdiction."""
+
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:enrollment-detail",
+        help_text="This enrollment's API resource.",
+    )
+    program = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="Slug of the program, e.g. psp."
+    )
+    status_since = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text=(
+            "Date the current status took effect: joined_on when participating, letter_sent_on "
+            "when a letter was sent; null otherwise or when not recorded."
+        ),
+    )
+    certifications = CertificationSerializer(
+        many=True,
+        read_only=True,
+        help_text="The answers to the program's requirements, in the program's order.",
+    )
+    source = source_field("the current status")
+
+    class Meta:
+        model = Enrollment
+        fields = (
+            "url",
+            "id",
+            "program",
+            "status",
+            "status_since",
+            "site_type",
+            "letter_sent_on",
+            "response_due_on",
+            "joined_on",
+            "notes",
+            "source",
+            "certifications",
+            "version",
+            "updated_at",
+        )
+        read_only_fields = ("id", "program", "version", "updated_at")
+        extra_kwargs = {
+            "id": {"help_text": "Numeric identifier of the enrollment."},
+            "notes": {"help_text": "Notes on the enrollment, in plain text; may be empty."},
+        }
+
+
+class EnrollmentDetailSerializer(EnrollmentSerializer):
+    """An enrollment on its own, with its jurisdiction."""
+
+    jurisdiction = serializers.HyperlinkedRelatedField(
+        view_name="api:jurisdiction-detail",
+        lookup_field="slug",
+        read_only=True,
+        help_text="API resource of the jurisdiction.",
+    )
+    jurisdiction_slug = serializers.SlugRelatedField(
+        source="jurisdiction",
+        slug_field="slug",
+        read_only=True,
+        help_text="Slug of the jurisdiction, e.g. memphis-tn.",
+    )
+
+    class Meta(EnrollmentSerializer.Meta):
+        fields = ("url", "id", "jurisdiction", "jurisdiction_slug") + EnrollmentSerializer.Meta.fields[2:]
+
+
+class JurisdictionSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:jurisdiction-detail",
+        lookup_field="slug",
+        help_text="This jurisdiction's API resource.",
+    )
+    page_url = serializers.SerializerMethodField(help_text="The jurisdiction's public page on this site.")
+    enrollments = EnrollmentSerializer(
+        many=True, read_only=True, help_text="The jurisdiction's place in each program it is enrolled in."
+    )
+
+    class Meta:
+        model = Jurisdiction
+        fields = (
+            "url",
+            "slug",
+            "name",
+            "state",
+            "kind",
+            "geoid",
+            "ocd_id",
+            "page_url",
+            "enrollments",
+            "updated_at",
+        )
+        read_only_fields = fields
+        extra_kwargs = {
+            "kind": {"help_text": "Kind of jurisdiction: city, county, state, territory or other."},
+            "geoid": {
+                "help_text": "Census Bureau GEOID, as text so leading zeros are kept; null when unknown."
+            },
+            "ocd_id": {"help_text": "Open Civic Data division identifier; empty when unknown."},
+            "updated_at": {
+                "help_text": "When the jurisdiction, one of its enrollments or answers last changed."
+            },
+        }
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_page_url(self, jurisdiction):
+        return self.context["request"].build_absolute_uri(jurisdiction.get_absolute_url())
+
+
+class RequirementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Requirement
+        fields = ("code", "title", "text", "order")
+        read_only_fields = fields
+
+
+def _status_counts_serializer():
+    # Built from the status choices so the schema always lists exactly what status_counts returns.
+    attrs = {
+        status: serializers.IntegerField(help_text=f"Number of enrollments with status {label}.")
+        for status, label in Enrollment.Status.choices
+    }
+    attrs["__doc__"] = "Number of enrollments in each status (zero when none)."
+    return type("StatusCountsSerializer", (serializers.Serializer,), attrs)
+
+
+StatusCountsSerializer = _status_counts_serializer()
+
+
+class ProgramSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:program-detail",
+        lookup_field="slug",
+        help_text="This program's API resource.",
+    )
+    requirements = RequirementSerializer(
+        many=True,
+        read_only=True,
+        help_text="The conditions a jurisdiction certifies, in the program's order.",
+    )
+    status_counts = serializers.SerializerMethodField(
+        help_text="Number of enrollments in the program in each status."
+    )
+    source = source_field("the program")
+
+    class Meta:
+        model = Program
+        fields = (
+            "url",
+            "slug",
+            "name",
+            "agency",
+            "launched_on",
+            "description",
+            "source",
+            "requirements",
+            "status_counts",
+            "updated_at",
+        )
+        read_only_fields = fields
+        extra_kwargs = {"name": {"help_text": "Full name of the program."}}
+
+    def get_status_counts(self, program) -> StatusCountsSerializer:
+        # The ViewSet annotates n_<status>; a program fetched any other way counts with a query.
+        if hasattr(program, f"n_{Enrollment.Status.values[0]}"):
+            return {status: getattr(program, f"n_{status}") for status in Enrollment.Status.values}
+        return program.status_counts()
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    enrollment = serializers.HyperlinkedRelatedField(
+        view_name="api:enrollment-detail",
+        read_only=True,
+        help_text="API resource of the enrollment whose status changed.",
+    )
+    jurisdiction = serializers.SlugRelatedField(
+        source="enrollment.jurisdiction",
+        slug_field="slug",
+        read_only=True,
+        help_text="Slug of the jurisdiction, e.g. memphis-tn.",
+    )
+    program = serializers.SlugRelatedField(
+        source="enrollment.program",
+        slug_field="slug",
+        read_only=True,
+        help_text="Slug of the program, e.g. psp.",
+    )
+    from_status = serializers.ChoiceField(
+        choices=Enrollment.Status.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Status before the change; empty when the enrollment was created.",
+    )
+    source = source_field("the change")
+
+    class Meta:
+        model = StatusChange
+        fields = (
+            "id",
+            "enrollment",
+            "jurisdiction",
+            "program",
+            "from_status",
+            "to_status",
+            "changed_at",
+            "effective_on",
+            "via",
+            "note",
+            "source",
+        )
+        read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "Numeric identifier of the change; increases with each change recorded."},
+            "to_status": {"help_text": "Status after the change."},
+            "via": {"help_text": "Through what the change came in: admin, api, import or system."},
+            "note": {"help_text": "Note recorded with the change; may be empty."},
+        }
