@@ -292,7 +292,6 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # page and page_size: 50 by default, at most 500 (see the module).
     "DEFAULT_PAGINATION_CLASS": "jurisdictions.pagination.ApiPagination",
-    # page and page_size: 50 by default, at most 500 (see the module).
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -317,7 +316,6 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # One name for the status choices, which the enrollments and the change feed share.
     "ENUM_NAME_OVERRIDES": {"EnrollmentStatusEnum": "jurisdictions.models.EnrollmentStatus"},
-    # One name for the status choices, which the enrollments and the change feed share.
 }
 
 # One JSON object per line on stdout, each with the request id of the request that logged it, so a
