@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from jurisdictions import services
 from jurisdictions.models import Enrollment, Jurisdiction, StatusChange
 from tests.factories import EnrollmentFactory, JurisdictionFactory, SourceFactory
 
@@ -164,3 +165,273 @@ def test_admin_list_filters_by_state_and_incomplete_answers(admin_client):
     assert [e.pk for e in response.context["cl"].result_list] == [open_.pk]
     response = admin_client.get(url, {"jurisdiction__state": "TN"})
     assert [e.pk for e in response.context["cl"].result_list] == [done.pk]
+
+
+# -- no lost updates ---------------------------------------------------------------------------
+
+
+def test_a_stale_admin_save_is_refused_with_a_clear_message_and_the_data_kept(
+    admin_client, django_user_model
+):
+    enrollment = EnrollmentFactory(status="pending")
+    url = reverse("admin:jurisdictions_enrollment_change", args=[enrollment.pk])
+    opened = admin_client.get(url).context["adminform"].form["opened_version"].value()
+    assert opened == 1
+    colleague = django_user_model.objects.create_user("colleague", is_staff=True)
+    services.enrollment_update(enrollment=enrollment, user=colleague, via="api", notes="Theirs")
+
+    stale = Enrollment.objects.get(pk=enrollment.pk)
+    stale.version = opened
+    response = admin_client.post(url, inline_data(stale, {}, notes="Mine", opened_version=opened))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "This enrollment was changed by colleague on" in content
+    assert "(through api) after you opened this page (your version 1, now 2); nothing was saved" in content
+    enrollment.refresh_from_db()
+    assert (enrollment.notes, enrollment.version) == ("Theirs", 2)
+
+
+def test_a_stale_answer_in_the_inline_is_refused(admin_client, admin_user):
+    enrollment = EnrollmentFactory(status="letter_sent")
+    url = reverse("admin:jurisdictions_enrollment_change", args=[enrollment.pk])
+    data = inline_data(enrollment, {"hold_request": "yes"})
+    hold = enrollment.certifications.get(requirement__code="hold_request")
+    services.certification_update(certification=hold, user=admin_user, via="api", answer="no")
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "This certification was changed by admin on" in response.content.decode()
+    hold.refresh_from_db()
+    assert (hold.answer, hold.version) == ("no", 2)
+
+
+def test_a_stale_jurisdiction_save_is_refused(admin_client):
+    jurisdiction = JurisdictionFactory(name="Memphis", geoid="4748000")
+    url = reverse("admin:jurisdictions_jurisdiction_change", args=[jurisdiction.pk])
+    Jurisdiction.objects.filter(pk=jurisdiction.pk).update(version=2, ocd_id="ocd-division/country:us")
+    data = {
+        "name": "Memphis",
+        "state": "TN",
+        "kind": "city",
+        "slug": jurisdiction.slug,
+        "geoid": "4748001",
+        "ocd_id": "",
+        "opened_version": 1,
+        "enrollments-TOTAL_FORMS": 0,
+        "enrollments-INITIAL_FORMS": 0,
+    }
+    response = admin_client.post(url, data)
+    assert "This jurisdiction was changed" in response.content.decode()
+    jurisdiction.refresh_from_db()
+    assert (jurisdiction.geoid, jurisdiction.version) == ("4748000", 2)
+    assert admin_client.post(url, data | {"opened_version": 2}).status_code == 302
+    jurisdiction.refresh_from_db()
+    assert (jurisdiction.geoid, jurisdiction.ocd_id, jurisdiction.version) == ("4748001", "", 3)
+
+
+def test_a_form_without_its_version_is_refused(admin_client):
+    enrollment = EnrollmentFactory(status="pending")
+    url = reverse("admin:jurisdictions_enrollment_change", args=[enrollment.pk])
+    data = inline_data(enrollment, {}, notes="Mine")
+    del data["opened_version"]
+    response = admin_client.post(url, data)
+    assert "The form lost its version; reload the page and try again." in response.content.decode()
+    enrollment.refresh_from_db()
+    assert enrollment.notes == ""
+
+
+def test_a_save_that_loses_the_race_for_the_lock_comes_back_with_the_reason(admin_client, monkeypatch):
+    """The form check passed, but another write got the row first: the service refuses under lock."""
+    enrollment = EnrollmentFactory(status="pending")
+    url = reverse("admin:jurisdictions_enrollment_change", args=[enrollment.pk])
+    real_lock = services.lock_for_update
+
+    def lock_after_a_concurrent_write(obj, *, expected_version=None):
+        if isinstance(obj, Enrollment):
+            Enrollment.objects.filter(pk=obj.pk).update(version=9)
+        return real_lock(obj, expected_version=expected_version)
+
+    monkeypatch.setattr(services, "lock_for_update", lock_after_a_concurrent_write)
+    response = admin_client.post(url, inline_data(enrollment, {}, notes="Mine"), follow=True)
+    assert "Nothing was saved: Enrollment “Town" in response.content.decode()
+    enrollment.refresh_from_db()
+    assert (enrollment.notes, enrollment.version) == ("", 1)
+
+
+# -- actions -----------------------------------------------------------------------------------
+
+
+def changelist_action(client, action, enrollments, **extra):
+    return client.post(
+        reverse("admin:jurisdictions_enrollment_changelist"),
+        {"action": action, "_selected_action": [e.pk for e in enrollments], **extra},
+        follow=True,
+    )
+
+
+def test_admit_action_admits_the_rows_that_pass_and_names_each_refused_row(admin_client, admin_user):
+    ready = EnrollmentFactory(
+        status="letter_sent", jurisdiction=JurisdictionFactory(name="Stockton", state="CA")
+    )
+    ready.certifications.update(answer="yes")
+    missing = EnrollmentFactory(
+        status="letter_sent",
+        jurisdiction=JurisdictionFactory(name="Albuquerque", state="NM"),
+        answers={"facility_access": "yes", "release_notice": "yes"},
+    )
+    response = changelist_action(admin_client, "admit", [ready, missing])
+    content = response.content.decode()
+    assert "Admitted as participating: 1 — Stockton, CA in psp." in content
+    assert (
+        "Refused Albuquerque, NM in psp: Status cannot be participating until every requirement is "
+        "answered yes; not yet: hold_request." in content
+    )
+    assert dict(Enrollment.objects.values_list("jurisdiction__name", "status")) == {
+        "Stockton": "participating",
+        "Albuquerque": "letter_sent",
+    }
+    step = StatusChange.objects.get()
+    assert (step.enrollment, step.changed_by, step.via) == (ready, admin_user, "admin")
+
+
+def test_mark_letter_sent_asks_for_the_date_then_records_it(admin_client):
+    pending = EnrollmentFactory(
+        status="pending", jurisdiction=JurisdictionFactory(name="Baltimore", state="MD")
+    )
+    admitted = EnrollmentFactory(status="participating", jurisdiction=JurisdictionFactory(name="Memphis"))
+    response = changelist_action(admin_client, "mark_letter_sent", [pending, admitted])
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/jurisdictions/enrollment/mark_letter_sent.html"
+    assert not StatusChange.objects.exists()
+
+    response = changelist_action(
+        admin_client,
+        "mark_letter_sent",
+        [pending, admitted],
+        apply="1",
+        letter_sent_on="2017-08-03",
+        response_due_on="2017-07-01",
+    )
+    assert "The response date is before the date the letter was sent." in response.content.decode()
+    assert not StatusChange.objects.exists()
+
+    response = changelist_action(
+        admin_client,
+        "mark_letter_sent",
+        [pending, admitted],
+        apply="1",
+        letter_sent_on="2017-08-03",
+        response_due_on="2017-08-18",
+        note="Letter of 3 August",
+    )
+    content = response.content.decode()
+    assert "Marked letter sent: 1 — Baltimore, MD in psp." in content
+    assert "Refused Memphis, TN in psp: It is already participating" in content
+    pending.refresh_from_db()
+    assert (pending.status, str(pending.letter_sent_on), str(pending.response_due_on)) == (
+        "letter_sent",
+        "2017-08-03",
+        "2017-08-18",
+    )
+    assert StatusChange.objects.get().note == "Letter of 3 August"
+
+
+# -- history, revert and restore ---------------------------------------------------------------
+
+
+def test_history_page_shows_each_change_with_user_door_and_before_after(admin_client, admin_user):
+    enrollment = EnrollmentFactory(status="pending")
+    services.enrollment_update(enrollment=enrollment, user=admin_user, via="api", notes="Letter expected")
+    response = admin_client.get(reverse("admin:jurisdictions_enrollment_history", args=[enrollment.pk]))
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "<td>api</td>" in content
+    assert "<strong>Notes:</strong>  → Letter expected</li>" in content
+
+
+def test_reverting_to_an_old_version_goes_through_the_rule_and_records_the_revert(admin_client, admin_user):
+    enrollment = EnrollmentFactory(status="pending")
+    services.enrollment_update(enrollment=enrollment, user=admin_user, via="api", notes="Wrong")
+    first = enrollment.history.earliest()
+    url = reverse("admin:jurisdictions_enrollment_simple_history", args=[enrollment.pk, first.history_id])
+    form = admin_client.get(url).context["adminform"].form
+    assert form["opened_version"].value() == 2  # the live row's version, not the old one's
+    data = {name: form[name].value() or "" for name in form.fields}
+    response = admin_client.post(url, data)
+    assert response.status_code == 302
+    enrollment.refresh_from_db()
+    assert (enrollment.notes, enrollment.version) == ("", 3)
+    latest = enrollment.history.latest()
+    assert (latest.history_user, latest.history_via) == (admin_user, "admin")
+
+
+def test_a_deleted_jurisdiction_is_listed_and_restored_with_its_enrollment(admin_client, admin_user):
+    enrollment = EnrollmentFactory(
+        status="letter_sent", jurisdiction=JurisdictionFactory(name="Stockton", state="CA")
+    )
+    jurisdiction = enrollment.jurisdiction
+    delete_url = reverse("admin:jurisdictions_jurisdiction_delete", args=[jurisdiction.pk])
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 302
+    assert not Jurisdiction.objects.exists()
+    deletion = Jurisdiction.history.get(history_type="-")
+    assert (deletion.history_user, deletion.history_via) == (admin_user, "admin")
+
+    listing = admin_client.get(reverse("admin:jurisdictions_jurisdiction_deleted"))
+    assert [r.id for r in listing.context["records"]] == [jurisdiction.pk]
+    history = admin_client.get(reverse("admin:jurisdictions_jurisdiction_history", args=[jurisdiction.pk]))
+    assert history.status_code == 200
+    assert "Deleted" in history.content.decode()
+
+    response = admin_client.post(
+        reverse("admin:jurisdictions_jurisdiction_restore", args=[jurisdiction.pk]), follow=True
+    )
+    assert "Restored “Stockton, CA” with 4 records deleted with it." in response.content.decode()
+    restored = Enrollment.objects.get()
+    assert (restored.pk, restored.jurisdiction_id, restored.status) == (
+        enrollment.pk,
+        jurisdiction.pk,
+        "letter_sent",
+    )
+    assert restored.certifications.count() == 3
+    assert admin_client.get(reverse("admin:jurisdictions_jurisdiction_deleted")).context["records"] == []
+
+
+def test_the_revert_page_of_a_deleted_record_points_to_restore(admin_client):
+    source = SourceFactory()
+    record = source.history.get()
+    pk = source.pk
+    source.delete()
+    url = reverse("admin:jurisdictions_source_simple_history", args=[pk, record.history_id])
+    response = admin_client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:jurisdictions_source_deleted")
+
+
+def test_autocomplete_finds_jurisdictions_and_sources_for_the_enrollment_form(admin_client):
+    JurisdictionFactory(name="Stockton", state="CA")
+    SourceFactory(title="Letter to Stockton")
+    url = reverse("admin:autocomplete")
+    found = admin_client.get(
+        url,
+        {
+            "app_label": "jurisdictions",
+            "model_name": "enrollment",
+            "field_name": "jurisdiction",
+            "term": "Stock",
+        },
+    ).json()
+    assert [r["text"] for r in found["results"]] == ["Stockton, CA"]
+    found = admin_client.get(
+        url,
+        {"app_label": "jurisdictions", "model_name": "enrollment", "field_name": "source", "term": "Stock"},
+    ).json()
+    assert [r["text"] for r in found["results"]] == [
+        "Letter to Stockton (U.S. Department of Justice, 2017-08-03)"
+    ]
+
+
+def test_enrollment_list_filters_by_program_and_status(admin_client):
+    pending = EnrollmentFactory(status="pending")
+    EnrollmentFactory(status="letter_sent")
+    url = reverse("admin:jurisdictions_enrollment_changelist")
+    response = admin_client.get(url, {"status__exact": "pending", "program__id__exact": pending.program_id})
+    assert [e.pk for e in response.context["cl"].result_list] == [pending.pk]
