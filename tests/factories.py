@@ -189,22 +189,3 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
             from django.contrib.auth.models import Group
 
             obj.groups.set(Group.objects.filter(name__in=extracted))
-
-
-class StaffUserFactory(factory.django.DjangoModelFactory):
-    """A staff member; `groups=["Editor"]` or `groups=["Reviewer"]` gives the role (data migration)."""
-
-    class Meta:
-        model = "auth.User"
-        skip_postgeneration_save = True
-
-    username = factory.Sequence(lambda n: f"staff{n}")
-    is_staff = True
-    password = factory.django.Password("a-long-test-password")
-
-    @factory.post_generation
-    def groups(obj, create, extracted, **kwargs):
-        if create and extracted:
-            from django.contrib.auth.models import Group
-
-            obj.groups.set(Group.objects.filter(name__in=extracted))
