@@ -390,6 +390,7 @@ class AnswersIncompleteFilter(admin.SimpleListFilter):
 @admin.register(Enrollment)
 class EnrollmentAdmin(AuditedAdmin):
     form = EnrollmentForm
+    object_history_template = "admin/jurisdictions/enrollment/object_history.html"
     list_display = ["jurisdiction", "state", "program", "status", "site_type", "answered_yes", "updated_at"]
     list_filter = ["program", "status", "jurisdiction__state", AnswersIncompleteFilter]
     list_select_related = ["jurisdiction", "program"]
@@ -397,6 +398,23 @@ class EnrollmentAdmin(AuditedAdmin):
     autocomplete_fields = ["jurisdiction", "program", "source"]
     inlines = [CertificationInline, StatusChangeInline]
     actions = ["mark_letter_sent", "admit"]
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The enrollment's own versions, then every version of its answers, with what changed."""
+        answers = list(
+            Certification.history.filter(enrollment_id=unquote(object_id))
+            .select_related("history_user", "requirement")
+            .order_by("requirement_id", "-history_date", "-history_id")
+        )
+        for record in answers:
+            previous = record.prev_record
+            record.delta = (
+                [(c.field, c.old, c.new) for c in record.diff_against(previous).changes]
+                if previous is not None
+                else []
+            )
+        context = {"answer_history": answers, **(extra_context or {})}
+        return super().history_view(request, object_id, context)
 
     def get_queryset(self, request):
         return (

@@ -305,8 +305,10 @@ def enrollment_admit(*, enrollment, user, via, joined_on=None, note="", expected
 @transaction.atomic
 def certification_update(*, certification, user, via, expected_version=None, **fields):
     """Change one answer and its evidence; the rule refuses to unsettle a participating enrollment."""
+    # Locks in the order every writer takes them (jurisdiction, enrollment, answer), so that this
+    # and an import or an admin save of the same enrollment queue up instead of deadlocking.
+    enrollment = Enrollment.objects.select_for_update().get(pk=certification.enrollment_id)
     current = lock_for_update(certification, expected_version=expected_version)
-    enrollment = Enrollment.objects.select_for_update().get(pk=current.enrollment_id)
     if _assign(current, fields, CERTIFICATION_FIELDS):
         enrollment.check_rule(answers={current.requirement_id: current.answer})
         current.full_clean()

@@ -435,3 +435,18 @@ def test_enrollment_list_filters_by_program_and_status(admin_client):
     url = reverse("admin:jurisdictions_enrollment_changelist")
     response = admin_client.get(url, {"status__exact": "pending", "program__id__exact": pending.program_id})
     assert [e.pk for e in response.context["cl"].result_list] == [pending.pk]
+
+
+def test_the_enrollment_history_also_shows_every_change_of_its_answers(admin_client, admin_user):
+    enrollment = EnrollmentFactory(status="letter_sent")
+    hold = enrollment.certifications.get(requirement__code="hold_request")
+    services.certification_update(
+        certification=hold, user=admin_user, via="api", answer="yes", citation="Order 5"
+    )
+    response = admin_client.get(reverse("admin:jurisdictions_enrollment_history", args=[enrollment.pk]))
+    rows = [r for r in response.context["answer_history"] if r.requirement.code == "hold_request"]
+    assert [(r.history_type, r.history_via, r.answer) for r in rows] == [
+        ("~", "api", "yes"),
+        ("+", "system", "unknown"),
+    ]
+    assert "<li><strong>answer:</strong> unknown → yes</li>" in response.content.decode()
