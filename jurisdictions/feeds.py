@@ -4,6 +4,7 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Rss201rev2Feed
+from django.utils.html import escape
 
 from .models import Program, StatusChange
 
@@ -21,7 +22,9 @@ class StatusChangesFeed(Feed):
         return reverse("jurisdictions:jurisdiction-list")
 
     def changes(self):
-        return StatusChange.objects.select_related("enrollment__jurisdiction", "enrollment__program", "source")
+        return StatusChange.objects.select_related(
+            "enrollment__jurisdiction", "enrollment__program", "source"
+        )
 
     def items(self):
         return self.changes()[:FEED_LENGTH]
@@ -42,7 +45,8 @@ class StatusChangesFeed(Feed):
             parts.append(item.note)
         if item.source:
             parts.append(f"Source: {item.source}.")
-        return " ".join(parts)
+        # Feed readers show the description as HTML: what staff typed is text, so escape it.
+        return escape(" ".join(parts))
 
     def item_link(self, item):
         return f"{item.enrollment.jurisdiction.get_absolute_url()}#change-{item.pk}"

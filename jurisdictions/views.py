@@ -5,7 +5,7 @@ models' QuerySet methods, and the CSV format is `csvio`'s.
 """
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Max, Prefetch
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -137,6 +137,20 @@ def _requirement_counts():
     return dict(Requirement.objects.values_list("program_id").annotate(n=Count("id")).order_by())
 
 
+def _last_changes(jurisdiction_ids):
+    """{jurisdiction id: when its latest status change was recorded}, for one page of the list.
+
+    One query for the page, rather than an aggregate over the whole filtered list (which would
+    have to group every matching row before the page could be cut).
+    """
+    return dict(
+        StatusChange.objects.filter(enrollment__jurisdiction_id__in=jurisdiction_ids)
+        .values_list("enrollment__jurisdiction_id")
+        .annotate(latest=Max("changed_at"))
+        .order_by()
+    )
+
+
 def _form_context(data):
     """What the filter form shows: every control with the value the URL carries."""
     answers = data.getlist("answer")
@@ -200,7 +214,7 @@ def jurisdiction_list(request):
         errors.append(("format", "Format", ["Use format=csv for a CSV file, or leave it out for this page."]))
     per_page = _page_size(data, errors)
     base = Jurisdiction.objects.all() if wants_csv else Jurisdiction.objects.with_enrollments()
-    filterset = JurisdictionFilter(data, queryset=base.with_last_change())
+    filterset = JurisdictionFilter(data, queryset=base)
     if not filterset.is_valid():
         errors = _error_list(filterset) + errors
     if not errors and wants_csv:
@@ -239,13 +253,13 @@ def jurisdiction_list(request):
         else:
             requirement_counts = _requirement_counts()
             rows = list(page.object_list)
+            last_changes = _last_changes([j.pk for j in rows])
             for jurisdiction in rows:
+                jurisdiction.last_change_at = last_changes.get(jurisdiction.pk)
                 jurisdiction.program_rows = [
                     {
                         "enrollment": e,
-                        "yes": sum(
-                            1 for c in e.certifications.all() if c.answer == Certification.Answer.YES
-                        ),
+                        "yes": sum(1 for c in e.certifications.all() if c.answer == Certification.Answer.YES),
                         "of": requirement_counts.get(e.program_id, 0),
                     }
                     for e in jurisdiction.enrollments.all()

@@ -1,0 +1,118 @@
+"""Browser tests: Debian's Chromium driven by Playwright (sync API) against pytest-django's live server.
+
+Fixtures for every module in this folder:
+
+- `browser`: one Chromium for the session, launched from /usr/bin/chromium (never a download).
+  Missing, it skips with how to install it, unless PSP_REQUIRE_BROWSER=1 (set by .ci/run) makes
+  that a failure.
+- `site_url`: the live server's address. The database is transactional (the server runs in another
+  thread) with serialized rollback, so rows written by data migrations (the PSP program, the staff
+  groups) are restored for every test.
+- `seeded`: the seed's 16 PSP enrollments built with the factories ({slug: enrollment}).
+- `console_errors`: console errors and uncaught page errors seen by pages opened with `open_page`.
+- `open_page(width=1280, height=900, javascript=True)`: a new page in its own context, at that
+  viewport, whose relative URLs go to the live server and whose console errors are collected.
+- `page`: `open_page()` at desktop width. Any console error fails the test at teardown; a test that
+  expects one (say, a 4xx page) empties `console_errors` itself.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.factories import seed_psp_2017
+
+# Playwright's sync API runs an event loop in this thread; Django refuses database calls from a
+# thread with a running loop unless told that this is deliberate.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+DESKTOP = 1280
+PHONE = 375
+
+
+def _unavailable(message):
+    if os.environ.get("PSP_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{message} (PSP_REQUIRE_BROWSER=1: the browser tests must run here).")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium") == CHROMIUM):
+        _unavailable(f"{CHROMIUM} is missing: install Debian's Chromium with `apt-get install chromium`")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright is not installed: pip install -r requirements-dev.txt")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def site_url(live_server, django_db_serialized_rollback):
+    return live_server.url
+
+
+@pytest.fixture
+def seeded(site_url):
+    return seed_psp_2017()
+
+
+@pytest.fixture
+def console_errors():
+    return []
+
+
+@pytest.fixture
+def open_page(browser, site_url, console_errors):
+    contexts = []
+
+    def open_page(width=DESKTOP, height=900, javascript=True):
+        context = browser.new_context(
+            base_url=site_url,
+            viewport={"width": width, "height": height},
+            accept_downloads=True,
+            java_script_enabled=javascript,
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on(
+            "console",
+            lambda message: (
+                console_errors.append(f"{page.url}: {message.text}") if message.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda error: console_errors.append(f"{page.url}: {error}"))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_page, console_errors):
+    page = open_page()
+    yield page
+    assert console_errors == [], "the pages logged console errors"
+
+
+def fits_without_sideways_scrolling(page):
+    return page.evaluate("document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth")
