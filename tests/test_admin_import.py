@@ -200,3 +200,24 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client):
     response = client.get(reverse(URL))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_an_import_raises_versions_so_a_form_opened_before_it_is_refused(reviewer_client):
+    from tests.test_admin import inline_data
+
+    enrollment = EnrollmentFactory(
+        status="pending", jurisdiction=JurisdictionFactory(name="Stockton", state="CA", geoid="0675000")
+    )
+    form_data = inline_data(enrollment, {}, notes="Typed before the import")
+    reviewer_client.post(reverse(URL), {"file": csv_file(STOCKTON)})
+    token = reviewer_client.session[jurisdictions_admin.IMPORT_SESSION_KEY]["token"]
+    reviewer_client.post(reverse(URL), {"confirm": "1", "token": token})
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.version) == ("letter_sent", 2)
+
+    url = reverse("admin:jurisdictions_enrollment_change", args=[enrollment.pk])
+    response = reviewer_client.post(url, form_data)
+    assert "This enrollment was changed by" in response.content.decode()
+    assert "(through import)" in response.content.decode()
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.notes) == ("letter_sent", "")

@@ -268,3 +268,44 @@ def test_only_a_reviewer_restores_a_participating_enrollment(editor, reviewer):
     assert not Enrollment.objects.exists()
     services.record_restore(model=Enrollment, object_id=pk, user=reviewer, via="admin")
     assert Enrollment.objects.get().certifications.count() == 3
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_of_two_writers_holding_the_same_version_one_wins_and_the_other_is_refused():
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks (select_for_update) are only real on PostgreSQL")
+    user = StaffUserFactory(groups=["Reviewer"])
+    enrollment = EnrollmentFactory(status="pending")
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def write(note):
+        try:
+            barrier.wait()
+            services.enrollment_update(
+                enrollment=Enrollment.objects.get(pk=enrollment.pk),
+                user=user,
+                via="api",
+                expected_version=1,
+                notes=note,
+            )
+            results[note] = "saved"
+        except services.StaleWriteError:
+            results[note] = "refused"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(note,)) for note in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results.values()) == ["refused", "saved"]
+    enrollment.refresh_from_db()
+    winner = next(note for note, result in results.items() if result == "saved")
+    assert (enrollment.notes, enrollment.version) == (winner, 2)
+    assert enrollment.history.count() == 2
