@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from . import csvio
+from .cache import cache_public_page
 from .filters import ANSWER_SEPARATOR, SEARCH_MAX_LENGTH, JurisdictionFilter
 from .models import (
     Certification,
@@ -93,6 +94,7 @@ def _render_program(request, program, *, status=200):
     return render(request, "jurisdictions/program_detail.html", context, status=status)
 
 
+@cache_public_page
 def home(request):
     """The overview of the Public Safety Partnership (or of the first program when it is absent)."""
     program = Program.objects.select_related("source").filter(slug="psp").first()
@@ -101,6 +103,7 @@ def home(request):
     return _render_program(request, program)
 
 
+@cache_public_page
 def program_detail(request, slug):
     return _render_program(request, get_object_or_404(Program.objects.select_related("source"), slug=slug))
 
@@ -206,6 +209,7 @@ def _csv_response(filterset):
     return response
 
 
+@cache_public_page
 def jurisdiction_list(request):
     data = _query_data(request)
     wants_csv = data.get("format") == "csv"
@@ -283,6 +287,7 @@ def _query_without(data, *names):
 # -- jurisdiction detail -------------------------------------------------------------------------
 
 
+@cache_public_page
 def jurisdiction_detail(request, slug):
     enrollments = Enrollment.objects.select_related("program", "source").prefetch_related(
         Prefetch(

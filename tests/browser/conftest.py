@@ -2,7 +2,7 @@
 
 Fixtures for every module in this folder:
 
-- `browser`: one Chromium for the session, launched from /usr/bin/chromium (never a download).
+- `browser`: Chromium for one test, launched from /usr/bin/chromium (never a download).
   Missing, it skips with how to install it, unless PSP_REQUIRE_BROWSER=1 (set by .ci/run) makes
   that a failure.
 - `site_url`: the live server's address. The database is transactional (the server runs in another
@@ -17,10 +17,10 @@ Fixtures for every module in this folder:
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.factories import seed_psp_2017
 
@@ -50,9 +50,22 @@ def _unavailable(message):
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium") == CHROMIUM):
+@pytest.fixture
+def site_url(live_server, django_db_serialized_rollback):
+    return live_server.url
+
+
+@pytest.fixture
+def browser(site_url):
+    """Chromium for one test, started after the test database is set up and stopped before it is
+    flushed.
+
+    While Playwright runs, its event loop makes Django hand this thread other connection objects
+    (connections are per task when a loop runs). Set up and torn down around the database
+    fixtures, the test database's own connection (and its serialized rows) is the one that
+    resets the data between tests, so every test starts with the data migrations' rows.
+    """
+    if not os.path.exists(CHROMIUM):
         _unavailable(f"{CHROMIUM} is missing: install Debian's Chromium with `apt-get install chromium`")
     try:
         from playwright.sync_api import sync_playwright
@@ -60,13 +73,13 @@ def browser():
         _unavailable("Playwright is not installed: pip install -r requirements-dev.txt")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def site_url(live_server, django_db_serialized_rollback):
-    return live_server.url
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+            # Close the connections opened while the loop ran, so none outlives the test.
+            for connection in connections.all(initialized_only=True):
+                connection.close()
 
 
 @pytest.fixture
@@ -80,7 +93,7 @@ def console_errors():
 
 
 @pytest.fixture
-def open_page(browser, site_url, console_errors):
+def open_page(site_url, browser, console_errors):
     contexts = []
 
     def open_page(width=DESKTOP, height=900, javascript=True):
