@@ -128,7 +128,15 @@ def status_change_record(*, enrollment, from_status, user=None, via, note="", so
     )
 
 
-# -- jurisdictions -----------------------------------------------------------------------------
+# -- sources and jurisdictions -----------------------------------------------------------------
+
+
+@transaction.atomic
+def source_create(*, user, via, **fields):
+    source = Source(**fields)
+    source.full_clean()
+    _save(source, user=user, via=via)
+    return source
 
 
 @transaction.atomic
