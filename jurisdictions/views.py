@@ -128,7 +128,7 @@ def _page_size(data, errors):
     raw = data.get("page_size", "")
     if not raw:
         return PAGE_SIZE
-    if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_PAGE_SIZE:
         return int(raw)
     errors.append(
         ("page_size", "Rows per page", [f"Rows per page must be a whole number from 1 to {MAX_PAGE_SIZE}."])

@@ -350,9 +350,13 @@ def test_list_query_count_does_not_grow_with_the_page_size(client, db):
         ("page_size=0", "page_size"),
         ("page_size=abc", "page_size"),
         ("page_size=100000", "page_size"),
+        ("page_size=%C2%B2", "page_size"),
         ("format=xml", "format"),
         ("page=abc", "page"),
         ("page=1.5", "page"),
+        ("page=%C2%B2", "page"),
+        ("search=%00", "search"),
+        ("program=%00", "program"),
     ],
 )
 def test_a_bad_parameter_shows_the_list_page_with_a_message_naming_it(client, seed, query, param):
