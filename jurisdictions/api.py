@@ -237,7 +237,15 @@ class ApiViewSetMixin(ConditionalGetMixin):
     ),
     retrieve=extend_schema(
         summary="One jurisdiction",
-        parameters=[RETRY_AFTER],
+        parameters=[
+            OpenApiParameter(
+                "slug",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="The jurisdiction's slug, <name>-<state>, e.g. memphis-tn.",
+            ),
+            RETRY_AFTER,
+        ],
         responses=read_responses(
             JurisdictionSerializer, "The jurisdiction.", not_found="No jurisdiction has this slug."
         ),
@@ -310,7 +318,12 @@ def with_status_counts(programs):
     ),
     retrieve=extend_schema(
         summary="One program",
-        parameters=[RETRY_AFTER],
+        parameters=[
+            OpenApiParameter(
+                "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The program's slug, e.g. psp."
+            ),
+            RETRY_AFTER,
+        ],
         responses=read_responses(ProgramSerializer, "The program.", not_found="No program has this slug."),
     ),
 )

@@ -4,9 +4,12 @@ Program, status and answer filters describe one enrollment together: `program=ps
 means participating in the PSP, not participating in anything while also enrolled in the PSP.
 """
 
+import datetime
+
 import django_filters
 from django import forms
 from django.db.models import Case, IntegerField, Min, Value, When
+from django_filters.fields import IsoDateTimeField
 
 from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, State, StatusChange
 
@@ -38,10 +41,36 @@ STATUS_RANK = Case(
 )
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, converted to UTC here.
+
+    The database then never sees an offset it refuses (PostgreSQL stops at ±15:59, ISO 8601 does
+    not), and a date that falls off the calendar in UTC is a 400 naming the parameter, not a 500.
+    """
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(datetime.timezone.utc)
+        except OverflowError:
+            raise forms.ValidationError(
+                "“%(value)s” is outside the range of dates (years 1 to 9999 in UTC).",
+                code="out_of_range",
+                params={"value": value},
+            ) from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class JurisdictionOrdering(django_filters.OrderingFilter):
     """Name, state, status (participating first) and last update; ties broken by name."""
 
     def filter(self, qs, value):
+        value = [param for param in value or () if param.lstrip("-")]  # "ordering=," is no ordering
         if not value:
             return qs
         order = []
@@ -97,7 +126,7 @@ class JurisdictionFilter(django_filters.FilterSet):
             "(all of them must hold)."
         ),
     )
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UtcIsoDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         label="Updated since",
@@ -128,9 +157,11 @@ class JurisdictionFilter(django_filters.FilterSet):
             # Keyed by the parameter itself so an API client sees which one was not understood.
             errors.setdefault(name, self.form.error_class()).data[:] = [
                 forms.ValidationError(
-                    f"Unknown parameter “{name}”. Known parameters: "
-                    f"{', '.join(sorted(set(self.filters) | NON_FILTER_PARAMS))}.",
+                    # Values go in params, never into the message itself: a name such as "x%"
+                    # would otherwise break the %-formatting that error rendering applies.
+                    "Unknown parameter “%(name)s”. Known parameters: %(known)s.",
                     code="unknown_parameter",
+                    params={"name": name, "known": ", ".join(sorted(set(self.filters) | NON_FILTER_PARAMS))},
                 )
             ]
         return valid and not self.unknown_params
@@ -186,7 +217,7 @@ class JurisdictionFilter(django_filters.FilterSet):
 class StatusChangeFilter(django_filters.FilterSet):
     """Filters of the change feed; like JurisdictionFilter, an unknown parameter is an error."""
 
-    since = django_filters.IsoDateTimeFilter(
+    since = UtcIsoDateTimeFilter(
         field_name="changed_at",
         lookup_expr="gte",
         label="Since",
@@ -223,9 +254,11 @@ class StatusChangeFilter(django_filters.FilterSet):
         for name in self.unknown_params:
             self.form.errors.setdefault(name, self.form.error_class()).data[:] = [
                 forms.ValidationError(
-                    f"Unknown parameter “{name}”. Known parameters: "
-                    f"{', '.join(sorted(set(self.filters) | NON_FILTER_PARAMS))}.",
+                    # Values go in params, never into the message itself: a name such as "x%"
+                    # would otherwise break the %-formatting that error rendering applies.
+                    "Unknown parameter “%(name)s”. Known parameters: %(known)s.",
                     code="unknown_parameter",
+                    params={"name": name, "known": ", ".join(sorted(set(self.filters) | NON_FILTER_PARAMS))},
                 )
             ]
         return valid and not self.unknown_params

@@ -78,6 +78,6 @@ class ApiPagination(PageNumberPagination):
                     "format": "uri",
                     "description": "URL of the previous page; null on the first page.",
                 },
-                "results": schema,
+                "results": {**schema, "description": "The results on this page."},
             },
         }

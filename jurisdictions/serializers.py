@@ -34,6 +34,15 @@ def source_field(what):
     )
 
 
+@extend_schema_field(
+    # drf-spectacular writes oneOf, which an empty string matches twice for a validator that does
+    # not check the uri format; anyOf says the same without that trap.
+    {"anyOf": [{"type": "string", "format": "uri", "maxLength": 500}, {"type": "string", "maxLength": 0}]}
+)
+class BlankableURLField(serializers.URLField):
+    """A URL, or an empty string when there is none."""
+
+
 class CertificationSerializer(serializers.ModelSerializer):
     """One answer, as nested in an enrollment."""
 
@@ -45,6 +54,9 @@ class CertificationSerializer(serializers.ModelSerializer):
         slug_field="code",
         read_only=True,
         help_text="Code of the requirement answered, e.g. hold_request (see the program's requirements).",
+    )
+    evidence_url = BlankableURLField(
+        max_length=500, allow_blank=True, required=False, help_text="Link to the evidence; empty when none."
     )
     source = source_field("the answer")
 

@@ -363,6 +363,40 @@ def test_ordering(client, cities, ordering, expected):
     assert slugs(client, f"ordering={ordering}") == expected
 
 
+def test_empty_ordering_keeps_the_default_order(client, cities):
+    # Found by schemathesis: "ordering=," once reached the ordering code as an empty field (500).
+    assert slugs(client, "ordering=,") == [
+        "jackson-ms",
+        "jackson-tn",
+        "memphis-tn",
+        "shelby-county-tn",
+        "stockton-ca",
+    ]
+    assert slugs(client, "ordering=-name,") == [
+        "stockton-ca",
+        "shelby-county-tn",
+        "memphis-tn",
+        "jackson-ms",
+        "jackson-tn",
+    ]
+
+
+def test_updated_since_accepts_any_offset_and_reads_it_in_utc(client, cities):
+    # Found by schemathesis: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows (500).
+    assert slugs(client, "updated_since=2017-07-31T03:22:00-20:38") == [
+        "jackson-tn",
+        "shelby-county-tn",
+        "stockton-ca",
+    ]
+    assert slugs(client, "updated_since=0001-01-01T00:00:00Z") == [
+        "jackson-ms",
+        "jackson-tn",
+        "memphis-tn",
+        "shelby-county-tn",
+        "stockton-ca",
+    ]
+
+
 @pytest.mark.parametrize(
     ("query", "parameter"),
     [
@@ -375,6 +409,9 @@ def test_ordering(client, cities, ordering, expected):
         ("answer=nothing", "answer"),
         ("updated_since=yesterday", "updated_since"),
         ("updated_since=2017-13-01T00:00:00Z", "updated_since"),
+        ("updated_since=9999-12-31T23:00:00-05:00", "updated_since"),
+        ("updated_since=0001-01-01T00:30:00%2B01:00", "updated_since"),
+        ("updated_since=2017-08-01T00:00:00%2B24:00", "updated_since"),
         ("ordering=population", "ordering"),
         ("search=" + "x" * 101, "search"),
         ("search=a%00b", "search"),
@@ -411,6 +448,18 @@ def test_unknown_parameters_are_refused_on_every_resource(client, cities):
         response = client.get(url, {"sort": "name"})
         assert response.status_code == 400, url
         assert list(response.json()) == ["sort"], url
+
+
+@pytest.mark.parametrize("url", [LIST, f"{API}/status-changes/", f"{API}/programs/"])
+def test_parameter_names_and_values_with_percent_signs_are_plain_400s(client, cities, url):
+    # Found by schemathesis: a "%" in an unknown parameter's name once reached %-formatting (500).
+    response = client.get(url, {"y%s%": "1", "%(name)s": "2"})
+    assert response.status_code == 400
+    assert sorted(response.json()) == ["%(name)s", "y%s%"]
+    assert "“y%s%”" in response.json()["y%s%"][0]
+    assert client.get(f"{LIST}?state=%25s&search=100%25").json() == {
+        "state": ["Select a valid choice. %s is not one of the available choices."]
+    }
 
 
 def test_an_unknown_format_is_a_400_naming_format(client, cities):
@@ -518,6 +567,7 @@ def test_change_feed_is_newest_first(client, changes):
 
 def test_change_feed_filters(client, changes):
     assert feed(client, "since=2017-08-03T12:00:00Z") == [changes["jackson"].pk, changes["stockton"].pk]
+    assert feed(client, "since=2017-08-02T15:22:00-20:38") == [changes["jackson"].pk, changes["stockton"].pk]
     assert feed(client, "since=2017-08-03T12:00:01Z") == [changes["jackson"].pk]
     assert feed(client, "jurisdiction=memphis-tn") == [changes["memphis"].pk]
     assert feed(client, "program=psp") == [
@@ -533,6 +583,7 @@ def test_change_feed_filters(client, changes):
     ("query", "parameter"),
     [
         ("since=last-week", "since"),
+        ("since=9999-12-31T23:00:00-05:00", "since"),
         ("program=nothing", "program"),
         ("jurisdiction=nowhere-tn", "jurisdiction"),
         ("status=participating", "status"),
