@@ -546,6 +546,8 @@ def test_detail_of_a_jurisdiction_in_no_program(client, db):
 def test_detail_of_an_unknown_slug_is_a_404(client, seed):
     response = client.get("/jurisdictions/atlantis-zz/")
     assert response.status_code == 404
+    # The site's own 404 page, in the site's layout.
+    assert [t.name for t in response.templates][:2] == ["404.html", "base.html"]
 
 
 def test_detail_query_count_is_fixed(client, seed, django_assert_max_num_queries):
