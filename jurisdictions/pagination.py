@@ -16,13 +16,11 @@ def _whole_number(request, name, default):
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1 or not raw.strip().isdigit():
+    # ASCII digits only (str.isdigit and int() also take other scripts' digits).
+    if not raw.isascii() or not raw.isdigit() or int(raw[:19]) < 1:
         raise ValidationError({name: [f"“{raw}” is not a whole number of at least 1."]})
-    return value
+    # Past 18 digits the number only needs to be larger than any page (or capped as a size).
+    return int(raw) if len(raw) <= 18 else 10**18
 
 
 class ApiPagination(PageNumberPagination):

@@ -6,6 +6,7 @@ import io
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
@@ -275,6 +276,17 @@ def test_token_holders_read_like_anyone(client, seed, django_user_model):
     assert slugs(client, "state=TN") == ["jackson-tn", "memphis-tn"]
 
 
+def test_a_token_made_with_drf_create_token_identifies_the_partner(client, seed, django_user_model, capsys):
+    django_user_model.objects.create_user(username="newsroom")
+    call_command("drf_create_token", "newsroom")
+    key = Token.objects.get(user__username="newsroom").key
+    assert key in capsys.readouterr().out
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = client.get(f"{API}/programs/")
+    assert response.status_code == 200
+    assert response.wsgi_request.user.username == "newsroom"
+
+
 def test_an_invalid_token_is_a_401(client, seed):
     client.credentials(HTTP_AUTHORIZATION="Token not-a-key")
     response = client.get(LIST)
@@ -420,6 +432,11 @@ def test_updated_since_accepts_any_offset_and_reads_it_in_utc(client, cities):
         ("page=-1", "page"),
         ("page=abc", "page"),
         ("page=1.5", "page"),
+        ("page=%D9%A5", "page"),
+        ("page=%2B2", "page"),
+        ("page=%202", "page"),
+        ("page_size=%C2%B2", "page_size"),
+        ("page_size=" + "0" * 30, "page_size"),
         ("page_size=0", "page_size"),
         ("page_size=-5", "page_size"),
         ("page_size=abc", "page_size"),
@@ -496,6 +513,7 @@ def test_pages_hold_fifty_by_default_and_link_to_each_other(client, psp):
 def test_page_size_is_capped_at_five_hundred(client, psp):
     make_jurisdictions(501)
     assert len(client.get(f"{LIST}?page_size=500").json()["results"]) == 500
+    assert len(client.get(f"{LIST}?page_size={'9' * 5000}").json()["results"]) == 500
     capped = client.get(f"{LIST}?page_size=501").json()
     assert len(capped["results"]) == 500
     assert capped["next"] == "http://testserver/api/v1/jurisdictions/?page=2&page_size=501"
@@ -512,6 +530,8 @@ def test_a_page_beyond_the_end_is_a_json_404(client, cities):
     assert response.status_code == 404
     assert response.json() == {"detail": "Page 2 does not exist: there are 1 page(s) of 50 result(s)."}
     assert client.get(f"{LIST}?page=99999999999999999999").status_code == 404
+    assert client.get(f"{LIST}?page={'9' * 5000}").status_code == 404
+    assert client.get(f"{LIST}?page=0001").status_code == 200
 
 
 def test_an_empty_list_has_one_empty_page(client, psp):
