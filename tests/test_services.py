@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from jurisdictions import services
@@ -270,14 +271,16 @@ def test_only_a_reviewer_restores_a_participating_enrollment(editor, reviewer):
     assert Enrollment.objects.get().certifications.count() == 3
 
 
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="row locks (select_for_update) are only real on PostgreSQL",
+)
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_of_two_writers_holding_the_same_version_one_wins_and_the_other_is_refused():
     import threading
 
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks (select_for_update) are only real on PostgreSQL")
     user = StaffUserFactory(groups=["Reviewer"])
     enrollment = EnrollmentFactory(status="pending")
     barrier = threading.Barrier(2)
