@@ -81,7 +81,9 @@ def bump_data_version():
 
 
 def _is_tracked_write(sql):
-    if not isinstance(sql, str):
+    if isinstance(sql, bytes):  # psycopg2.extras.execute_values sends bytes
+        sql = sql[:256].decode("utf-8", "replace")
+    elif not isinstance(sql, str):
         return False
     head = sql.lstrip()[:200]
     return head[:8].upper().startswith(WRITE_VERBS) and TABLE_PREFIX in head
@@ -92,17 +94,26 @@ def _after_commit(connection):
     bump_data_version()
 
 
+def note_write(connection):
+    """Record a write to a tracked table: the version moves on now (autocommit) or at commit.
+
+    The execute wrapper calls it for every statement; code that writes without `execute` (COPY
+    through `cursor.copy_expert`) calls it itself.
+    """
+    install_write_watch(connection)
+    if not connection.in_atomic_block:
+        bump_data_version()  # autocommit: the write is already committed
+        return
+    connection.psp_uncommitted_writes = True
+    callback = connection.psp_after_commit
+    if not any(func is callback for _, func, _ in connection.run_on_commit):
+        connection.on_commit(callback)
+
+
 def _watch_writes(execute, sql, params, many, context):
     result = execute(sql, params, many, context)
     if _is_tracked_write(sql):
-        connection = context["connection"]
-        if not connection.in_atomic_block:
-            bump_data_version()  # autocommit: the write is already committed
-        else:
-            connection.psp_uncommitted_writes = True
-            callback = connection.psp_after_commit
-            if not any(func is callback for _, func, _ in connection.run_on_commit):
-                connection.on_commit(callback)
+        note_write(context["connection"])
     return result
 
 

@@ -13,11 +13,12 @@ from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .audit import audit_context
+from .cache import note_write
 from .csvio import (
     ENROLLMENT_COLUMNS,
     JURISDICTION_COLUMNS,
@@ -230,6 +231,97 @@ def _parse_date(value):
         return datetime.date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"“{value}” is not a date; write it as YYYY-MM-DD.") from None
+
+
+def _copy(cursor, model, objs, attnames, extra=()):
+    """Write rows with COPY (PostgreSQL's bulk path): `attnames` of each object, then `extra`."""
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for obj in objs:
+        row = [getattr(obj, a) for a in attnames]
+        row.extend(extra)
+        writer.writerow([r"\N" if v is None else v for v in row])
+    buffer.seek(0)
+    columns = ", ".join(
+        connection.ops.quote_name(by_attname[a].column) for a in [*attnames, *EXTRA[: len(extra)]]
+    )
+    cursor.copy_expert(
+        f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) "
+        r"FROM STDIN WITH (FORMAT csv, NULL '\N')",
+        buffer,
+    )
+
+
+# History columns written after the tracked fields, in this order.
+EXTRA = ["history_date", "history_change_reason", "history_type", "history_user_id", "history_via"]
+
+
+def _fast_path(objs):
+    """COPY is used on PostgreSQL unless a text value is the NULL marker itself (then INSERT)."""
+    if connection.vendor != "postgresql":
+        return False
+    return not any(v == r"\N" for obj in objs for v in obj.__dict__.values() if isinstance(v, str))
+
+
+def _create_with_history(objs, model, *, history, batch_size=2000):
+    """`bulk_create_with_history`, writing the same rows and history records, fast on PostgreSQL.
+
+    Django's bulk_create and simple-history's bulk_history_create prepare every value of every
+    object in Python (about 100 us a row), and a 90,000-row file writes some 800,000 rows. On
+    PostgreSQL the ids are taken from the sequence in one query and the rows go in with COPY.
+    Other databases use the helpers themselves.
+    """
+    if not objs:
+        return objs
+    if not _fast_path(objs):
+        return bulk_create_with_history(objs, model, batch_size=batch_size, **history)
+    now = history["default_date"]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    stamped = [
+        f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+    user = history["default_user"]
+    via = (history.get("custom_historical_attrs") or {}).get("history_via", "")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, len(objs)],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        for obj, pk in zip(objs, ids, strict=True):
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = connection.alias
+            for attname in stamped:
+                setattr(obj, attname, now)
+        _copy(cursor, model, objs, [f.attname for f in model._meta.concrete_fields])
+        historical = model.history.model
+        _copy(
+            cursor,
+            historical,
+            objs,
+            [f.attname for f in historical.tracked_fields],
+            [now, history["default_change_reason"] or "", "+", user.pk if user else None, via],
+        )
+    note_write(connection)
+    return objs
+
+
+def _insert(objs, model, *, batch_size=2000):
+    """Rows without history (status changes): COPY on PostgreSQL, bulk_create elsewhere."""
+    if not _fast_path(objs):
+        return model.objects.bulk_create(objs, batch_size=batch_size)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, len(objs)],
+        )
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            obj.pk = pk
+        _copy(cursor, model, objs, [f.attname for f in model._meta.concrete_fields])
+    note_write(connection)
+    return objs
 
 
 class _Plan:
@@ -591,7 +683,7 @@ class _Plan:
         }
 
         if self.new_sources:
-            bulk_create_with_history(list(self.new_sources.values()), Source, **history)
+            _create_with_history(list(self.new_sources.values()), Source, history=history)
         if self.changed_sources:
             for s in self.changed_sources.values():
                 s.updated_at = now
@@ -603,9 +695,7 @@ class _Plan:
             )
 
         if self.new_jurisdictions:
-            bulk_create_with_history(
-                list(self.new_jurisdictions.values()), Jurisdiction, batch_size=2000, **history
-            )
+            _create_with_history(list(self.new_jurisdictions.values()), Jurisdiction, history=history)
         if self.changed_jurisdictions:
             for j in self.changed_jurisdictions.values():
                 j.version += 1
@@ -622,7 +712,7 @@ class _Plan:
             e.jurisdiction_id = e.jurisdiction.pk
             e.source_id = e.source.pk if e.source else None
         if self.new_enrollments:
-            bulk_create_with_history(self.new_enrollments, Enrollment, batch_size=2000, **history)
+            _create_with_history(self.new_enrollments, Enrollment, history=history)
         if self.changed_enrollments:
             for e in self.changed_enrollments:
                 e.source_id = e.source.pk if e.source else None
@@ -649,7 +739,7 @@ class _Plan:
             known = self.certifications.get((enrollment.pk, requirement.pk))
             if known is None:
                 new_answers.append(
-                    Certification(enrollment_id=enrollment.pk, requirement=requirement, answer=answer)
+                    Certification(enrollment_id=enrollment.pk, requirement_id=requirement.pk, answer=answer)
                 )
             else:
                 existing = stored[known.pk]
@@ -658,7 +748,7 @@ class _Plan:
                 existing.updated_at = now
                 changed_answers.append(existing)
         if new_answers:
-            bulk_create_with_history(new_answers, Certification, batch_size=2000, **history)
+            _create_with_history(new_answers, Certification, history=history)
         if changed_answers:
             bulk_update_with_history(
                 changed_answers,
@@ -683,7 +773,7 @@ class _Plan:
             for e in self.new_enrollments + self.changed_enrollments
             if e._previous_status != e.status
         ]
-        StatusChange.objects.bulk_create(steps, batch_size=2000)
+        _insert(steps, StatusChange)
 
         # A jurisdiction's updated_at covers its enrollments and answers, for `updated_since`.
         touched = {e.jurisdiction_id for e in self.new_enrollments + self.changed_enrollments}
