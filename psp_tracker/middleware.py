@@ -9,6 +9,7 @@ the proxy, each web container and the error that it may have raised.
 
 import contextvars
 import ipaddress
+import itertools
 import json
 import logging
 import re
@@ -152,16 +153,32 @@ class DatabaseUnavailableMiddleware:
     Django marks the broken connection and, since CONN_HEALTH_CHECKS is on, replaces it at the start
     of a later request, so the site serves again as soon as the database is back, without a restart.
     Errors raised outside a view reach `psp_tracker.errors.server_error`, which does the same.
+
+    A streaming response (the CSV exports) reads the database only when the server iterates it,
+    after the view has returned; its first chunk is therefore produced here, so that a database that
+    is down before the first byte gives the same 503 rather than a broken 200.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.streaming and not getattr(response, "is_async", False):
+            chunks = iter(response.streaming_content)
+            try:
+                first = next(chunks, None)
+            except DATABASE_DOWN_ERRORS as exc:
+                response.close()
+                return self._unavailable(request, exc)
+            response.streaming_content = itertools.chain(() if first is None else (first,), chunks)
+        return response
+
+    def _unavailable(self, request, exception):
+        logger.warning("database unavailable: %s", type(exception).__name__, extra={"path": request.path})
+        return database_unavailable_response(request)
 
     def process_exception(self, request, exception):
         if isinstance(exception, DATABASE_DOWN_ERRORS):
-            logger.warning("database unavailable: %s", type(exception).__name__, extra={"path": request.path})
-            return database_unavailable_response(request)
+            return self._unavailable(request, exception)
         return None

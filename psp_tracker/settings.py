@@ -349,5 +349,8 @@ LOGGING = {
         "django.server": {"level": "ERROR"},
         # Lockouts are warnings; its start-up banner and per-attempt notes would crowd stdout.
         "axes": {"level": "WARNING"},
+        # Requests for other host names (scanners) are refused with a 400, which the request log
+        # records; Django would add a traceback at ERROR level for each.
+        "django.security.DisallowedHost": {"level": "CRITICAL"},
     },
 }

@@ -8,8 +8,22 @@ import re
 import pytest
 from django.db import connections
 from django.db.utils import load_backend
+from django.http import StreamingHttpResponse
+from django.urls import include, path
 
+from jurisdictions.models import Jurisdiction
 from psp_tracker.middleware import JsonFormatter, RequestIdFilter
+
+
+def _streamed_rows(request):
+    # Like the CSV exports: the database is read only once the server iterates the response.
+    def rows():
+        yield f"{Jurisdiction.objects.count()}\n"
+
+    return StreamingHttpResponse(rows(), content_type="text/csv")
+
+
+urlpatterns = [path("streamed/", _streamed_rows), path("", include("psp_tracker.urls"))]
 
 
 @pytest.fixture
@@ -111,3 +125,17 @@ def test_each_request_logs_one_json_line_with_its_request_id(client):
         "client": "192.0.2.4",
     }
     assert line["duration_ms"] >= 0
+
+
+@pytest.mark.urls(__name__)
+def test_a_streamed_response_is_a_503_when_the_database_is_down_before_the_first_byte(client, database_down):
+    response = client.get("/streamed/", headers={"Accept": "text/csv"})
+    assert response.status_code == 503
+    assert "<h1>Service unavailable</h1>" in response.content.decode()
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.django_db
+def test_a_streamed_response_is_unchanged_when_the_database_answers(client):
+    response = client.get("/streamed/")
+    assert (response.status_code, b"".join(response.streaming_content)) == (200, b"0\n")
