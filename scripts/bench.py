@@ -1,0 +1,551 @@
+#!/usr/bin/env python
+"""Benchmark of the tracker at a given size, against a raw-SQL reference, in one process.
+
+    .venv/bin/python scripts/bench.py --size 90000 --generate          # the table in docs/performance.md
+    .venv/bin/python scripts/bench.py --size 2000 --generate --check   # CI: bounds on ratios and counts
+
+Uses the database of DATABASE_URL (give it a database of its own: --generate adds synthetic
+jurisdictions until there are --size of them, and refuses a database holding real ones). Every
+request goes through Django's test Client, so middleware, DRF, templates and the response cache
+all count; the database work is real. Printed and written to bench-results/<time>.json:
+
+* per endpoint: median and p95 time and query count per request, uncached (the data version is
+  moved on before every request, so nothing comes from the response cache) and cached;
+* for each API list page, a raw reference: one SQL query for the page (with its count) and orjson
+  for the body, and the ratio of the endpoint to it (ratios and counts first: absolute times
+  depend on the machine);
+* the CSV export of everything: time, time to first byte, peak Python memory growth (tracemalloc);
+* the importer: rows per second for a file of new jurisdictions and for the same file unchanged
+  (both inside a transaction that is rolled back, so the database is left as it was).
+
+--check exits non-zero when a ratio or a query count passes its bound (BOUNDS below); it never
+judges absolute times, which vary with the machine.
+"""
+
+import argparse
+import datetime
+import json
+import logging
+import math
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# Bounds for --check: (measure, limit). Query counts must stay constant whatever the size; the
+# ratio bounds leave room for a busy CI machine around the targets of docs/performance.md.
+BOUNDS = {
+    "api_list_first.queries": 8,
+    "api_list_filtered.queries": 8,
+    "api_list_deep.queries": 8,
+    "api_detail.queries": 8,
+    "html_list.queries": 12,
+    "html_detail.queries": 12,
+    "api_list_first.cached_queries": 0,
+    "api_detail.cached_queries": 0,
+    "html_list.cached_queries": 0,
+    "html_detail.cached_queries": 0,
+    "api_list_first.ratio": 2.0,
+    "api_list_filtered.ratio": 2.0,
+    "api_list_deep.ratio": 2.0,
+    "api_list_first.cached_ratio": 1.0,
+    "csv_export.memory_mb": 30,
+}
+
+
+def setup_django():
+    # A benchmark process: production-like settings (DEBUG off), plain HTTP for the test client,
+    # and throttles out of the way (hundreds of requests from one address would be refused).
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "psp_tracker.settings")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key-not-for-production")
+    os.environ.setdefault("DJANGO_DEBUG", "0")
+    os.environ["DJANGO_SECURE"] = "0"
+    os.environ.setdefault("DJANGO_STATIC_MANIFEST", "0")  # no collectstatic needed
+    os.environ["API_ANON_RATE"] = "1000000000/day"
+    os.environ["API_USER_RATE"] = "1000000000/day"
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    # One log line per request would drown the table (and cost time that is not the app's).
+    logging.getLogger("psp_tracker.request").setLevel(logging.WARNING)
+
+
+class QueryCounter:
+    """Counts the statements a block runs (cheaper than CaptureQueriesContext, no SQL kept)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+@contextmanager
+def counting():
+    from django.db import connection
+
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
+        yield counter
+
+
+def summarise(times, queries):
+    times = sorted(times)
+    p95 = times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)]
+    return {
+        "median_ms": round(statistics.median(times) * 1000, 3),
+        "p95_ms": round(p95 * 1000, 3),
+        "queries": max(queries),
+        "runs": len(times),
+    }
+
+
+def measure(fn, repeat, *, before=None):
+    times, queries = [], []
+    for _ in range(repeat):
+        if before:
+            before()
+        with counting() as counter:
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        queries.append(counter.count)
+    return summarise(times, queries)
+
+
+# -- the raw reference -----------------------------------------------------------------------------
+
+RAW_SQL = """
+SELECT j.id, j.slug, j.name, j.state, j.kind, j.geoid, j.ocd_id, j.updated_at,
+       e.id, p.slug, e.status, e.site_type, e.letter_sent_on, e.response_due_on, e.joined_on,
+       e.notes, e.version, e.updated_at, es.title, es.publisher, es.url, es.published_on,
+       c.id, r.code, c.answer, c.facility_operator, c.legal_basis, c.citation, c.evidence_url,
+       c.certified_on, c.certified_by, c.version, c.updated_at,
+       cs.title, cs.publisher, cs.url, cs.published_on,
+       (SELECT COUNT(*) FROM ({count_sql}) AS matching) AS total
+FROM ({page_sql}) AS page
+JOIN jurisdictions_jurisdiction j ON j.id = page.page_id
+LEFT JOIN jurisdictions_enrollment e ON e.jurisdiction_id = j.id
+LEFT JOIN jurisdictions_program p ON p.id = e.program_id
+LEFT JOIN jurisdictions_source es ON es.id = e.source_id
+LEFT JOIN jurisdictions_certification c ON c.enrollment_id = e.id
+LEFT JOIN jurisdictions_requirement r ON r.id = c.requirement_id
+LEFT JOIN jurisdictions_source cs ON cs.id = c.source_id
+ORDER BY j.name, j.state, j.id, p.launched_on, p.id, r."order", r.code
+"""
+
+
+def _source(title, publisher, url, published_on):
+    if title is None:
+        return None
+    return {"title": title, "publisher": publisher, "url": url, "published_on": published_on}
+
+
+def raw_page(query, page, page_size, base):
+    """The list page as the API shows it, from one SQL query and orjson: the floor to compare to."""
+    import orjson
+    from django.db import connection
+    from django.db.models import F
+    from django.http import QueryDict
+
+    from jurisdictions.filters import JurisdictionFilter
+    from jurisdictions.models import Jurisdiction
+
+    filterset = JurisdictionFilter(QueryDict(query), queryset=Jurisdiction.objects.all())
+    filterset.is_valid()
+    matching = filterset.qs.order_by("name", "state", "pk")
+    offset = (page - 1) * page_size
+    page_sql, page_params = matching.values(page_id=F("pk"))[
+        offset : offset + page_size
+    ].query.sql_with_params()
+    count_sql, count_params = matching.values("pk").order_by().query.sql_with_params()
+    sql = RAW_SQL.format(page_sql=page_sql, count_sql=count_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*count_params, *page_params])
+        rows = cursor.fetchall()
+    results, by_id, enrollments = [], {}, {}
+    total = rows[0][-1] if rows else 0
+    for row in rows:
+        j = by_id.get(row[0])
+        if j is None:
+            j = by_id[row[0]] = {
+                "url": f"{base}/api/v1/jurisdictions/{row[1]}/",
+                "slug": row[1],
+                "name": row[2],
+                "state": row[3],
+                "kind": row[4],
+                "geoid": row[5],
+                "ocd_id": row[6],
+                "page_url": f"{base}/jurisdictions/{row[1]}/",
+                "enrollments": [],
+                "updated_at": row[7],
+            }
+            results.append(j)
+        if row[8] is None:
+            continue
+        e = enrollments.get(row[8])
+        if e is None:
+            status = row[10]
+            e = enrollments[row[8]] = {
+                "url": f"{base}/api/v1/enrollments/{row[8]}/",
+                "id": row[8],
+                "program": row[9],
+                "status": status,
+                "status_since": row[14]
+                if status == "participating"
+                else (row[12] if status == "letter_sent" else None),
+                "site_type": row[11],
+                "letter_sent_on": row[12],
+                "response_due_on": row[13],
+                "joined_on": row[14],
+                "notes": row[15],
+                "source": _source(*row[18:22]),
+                "certifications": [],
+                "version": row[16],
+                "updated_at": row[17],
+            }
+            j["enrollments"].append(e)
+        if row[22] is not None:
+            e["certifications"].append(
+                {
+                    "url": f"{base}/api/v1/certifications/{row[22]}/",
+                    "id": row[22],
+                    "requirement": row[23],
+                    "answer": row[24],
+                    "facility_operator": row[25],
+                    "legal_basis": row[26],
+                    "citation": row[27],
+                    "evidence_url": row[28],
+                    "certified_on": row[29],
+                    "certified_by": row[30],
+                    "source": _source(*row[33:37]),
+                    "version": row[31],
+                    "updated_at": row[32],
+                }
+            )
+    return orjson.dumps({"count": total, "next": None, "previous": None, "results": results})
+
+
+# -- the run ---------------------------------------------------------------------------------------
+
+
+def ensure_size(size, generate, seed):
+    from django.core.management import call_command
+
+    from jurisdictions.models import Jurisdiction
+
+    call_command("migrate", interactive=False, verbosity=0)
+    have = Jurisdiction.objects.count()
+    if have < size:
+        if not generate:
+            sys.exit(f"The database holds {have} jurisdictions, fewer than --size {size}; add --generate.")
+        call_command("generate_jurisdictions", count=size - have, seed=seed)
+    return Jurisdiction.objects.count()
+
+
+def get(client, url, **headers):
+    response = client.get(url, **headers)
+    if response.status_code != 200:
+        raise SystemExit(f"GET {url} answered {response.status_code}: {response.content[:300]!r}")
+    if response.streaming:
+        for _ in response.streaming_content:
+            pass
+    return response
+
+
+def bench_endpoints(results, repeat, size):
+    from django.test import Client
+    from django.urls import NoReverseMatch, reverse
+
+    from jurisdictions.cache import bump_data_version
+    from jurisdictions.models import Jurisdiction
+
+    client = Client()
+    detail = (
+        Jurisdiction.objects.filter(enrollments__isnull=False).order_by("name").values_list("slug", flat=True)
+    )[size // 2]
+    try:
+        api_list = reverse("api:jurisdiction-list")
+        api_detail = reverse("api:jurisdiction-detail", kwargs={"slug": detail})
+    except NoReverseMatch:
+        api_list = api_detail = None
+    html_list = reverse("jurisdictions:jurisdiction-list")
+    html_detail = reverse("jurisdictions:jurisdiction-detail", kwargs={"slug": detail})
+    page_size = 50
+    deep = max(1, int(math.ceil(size / page_size) * 0.9))
+    filtered = "state=TX&program=psp&status=letter_sent"
+    lists = {
+        "api_list_first": ("", 1),
+        "api_list_filtered": (filtered, 1),
+        "api_list_deep": (f"page={deep}", deep),
+    }
+    cases = {}
+    if api_list:
+        for name, (query, _) in lists.items():
+            cases[name] = f"{api_list}?{query}" if query else api_list
+        cases["api_detail"] = api_detail
+    cases["html_list"] = html_list
+    cases["html_detail"] = html_detail
+
+    for name, url in cases.items():
+        get(client, url)  # warm up (imports, templates, connection)
+        uncached = measure(lambda url=url: get(client, url), repeat, before=bump_data_version)
+        get(client, url)
+        cached = measure(lambda url=url: get(client, url), repeat)
+        results[name] = {
+            "url": url,
+            **uncached,
+            "cached_median_ms": cached["median_ms"],
+            "cached_p95_ms": cached["p95_ms"],
+            "cached_queries": cached["queries"],
+        }
+    for name, (query, page) in lists.items():
+        if name not in results:
+            continue
+        body = raw_page(query, page, page_size, "http://testserver")
+        raw = measure(lambda q=query, p=page: raw_page(q, p, page_size, "http://testserver"), repeat)
+        results[name]["raw_median_ms"] = raw["median_ms"]
+        results[name]["raw_queries"] = raw["queries"]
+        results[name]["raw_bytes"] = len(body)
+        results[name]["ratio"] = round(results[name]["median_ms"] / raw["median_ms"], 2)
+        results[name]["cached_ratio"] = round(results[name]["cached_median_ms"] / raw["median_ms"], 2)
+    return api_list
+
+
+def bench_csv(results, api_list):
+    from django.test import Client
+
+    from jurisdictions.cache import bump_data_version
+    from jurisdictions.csvio import iter_csv_lines, iter_export_rows
+    from jurisdictions.models import Jurisdiction
+
+    client = Client()
+    if api_list:
+        url = f"{api_list}?format=csv"
+
+        def stream():
+            response = client.get(url)
+            if response.status_code != 200 or not response.streaming:
+                raise SystemExit(f"GET {url} answered {response.status_code}, streaming={response.streaming}")
+            return iter(response.streaming_content)
+    else:
+        url = "csvio.iter_export_rows(Jurisdiction.objects.all())"
+
+        def stream():
+            return iter_csv_lines(iter_export_rows(Jurisdiction.objects.all()))
+
+    def run(trace=False):
+        bump_data_version()
+        if trace:
+            tracemalloc.start()
+            base, _ = tracemalloc.get_traced_memory()
+        rows = nbytes = 0
+        with counting() as counter:
+            start = time.perf_counter()
+            chunks = stream()
+            first = next(chunks)
+            first_byte = time.perf_counter() - start
+            nbytes, rows = len(first), first.count(b"\n" if isinstance(first, bytes) else "\n")
+            for chunk in chunks:
+                nbytes += len(chunk)
+                rows += chunk.count(b"\n" if isinstance(chunk, bytes) else "\n")
+            total = time.perf_counter() - start
+        peak = 0
+        if trace:
+            _, peak = tracemalloc.get_traced_memory()
+            peak -= base
+            tracemalloc.stop()
+        return total, first_byte, rows, nbytes, counter.count, peak
+
+    run()  # warm up
+    timings = [run() for _ in range(3)]
+    total = statistics.median(t[0] for t in timings)
+    first_byte = statistics.median(t[1] for t in timings)
+    _, _, rows, nbytes, queries, _ = timings[0]
+    peak = run(trace=True)[5]
+    results["csv_export"] = {
+        "url": url,
+        "seconds": round(total, 3),
+        "first_byte_ms": round(first_byte * 1000, 1),
+        "rows": rows - 1,
+        "megabytes": round(nbytes / 1e6, 1),
+        "queries": queries,
+        "memory_mb": round(peak / 1e6, 1),
+    }
+
+
+def bench_import(results, rows):
+    import re
+
+    from django.db import transaction
+
+    from jurisdictions.csvio import export_csv_text
+    from jurisdictions.importer import import_jurisdictions
+    from jurisdictions.models import Jurisdiction
+
+    ids = list(
+        Jurisdiction.objects.filter(slug__startswith="synthetic-").order_by("pk").values_list("pk", flat=True)
+    )[:rows]
+    text = export_csv_text(Jurisdiction.objects.filter(pk__in=ids).order_by("pk"))
+    count = text.count("\n") - 1
+    # The same rows as new jurisdictions: other slugs and GEOIDs. A CSV cannot introduce
+    # not_applicable (it has no column for who runs the facility), so those become no.
+    fresh = text.replace("synthetic-", "synthetic-imported-")
+    fresh = re.sub(r"(?<=,)not_applicable(?=,)", "no", fresh)
+    fresh = re.sub(r",99(\d{10}),", r",98\1,", fresh)
+
+    def timed(data):
+        with transaction.atomic():
+            with counting() as counter:
+                start = time.perf_counter()
+                report = import_jurisdictions(data.encode(), filename="bench.csv")
+                elapsed = time.perf_counter() - start
+            transaction.set_rollback(True)
+        if not report.ok:
+            raise SystemExit(f"The benchmark file was refused: {report.errors[:3]}")
+        return elapsed, counter.count, report.summary()
+
+    new_time, new_queries, new_summary = timed(fresh)
+    same_time, same_queries, same_summary = timed(text)
+    results["import"] = {
+        "rows": count,
+        "new_rows_per_s": round(count / new_time),
+        "new_seconds": round(new_time, 2),
+        "new_queries": new_queries,
+        "new_summary": new_summary,
+        "unchanged_rows_per_s": round(count / same_time),
+        "unchanged_seconds": round(same_time, 2),
+        "unchanged_queries": same_queries,
+        "unchanged_summary": same_summary,
+    }
+
+
+def print_table(results, meta):
+    print(
+        f"\nPSP Tracker benchmark: {meta['jurisdictions']} jurisdictions on {meta['database']}, "
+        f"{meta['repeat']} runs per figure, {meta['when']}\n"
+    )
+    print(
+        f"{'endpoint':<18} {'ratio':>6} {'queries':>7} {'median ms':>10} {'p95 ms':>8} "
+        f"{'cached ratio':>12} {'cached q':>8} {'cached ms':>9} {'raw ms':>7}"
+    )
+    for name in (
+        "api_list_first",
+        "api_list_filtered",
+        "api_list_deep",
+        "api_detail",
+        "html_list",
+        "html_detail",
+    ):
+        r = results.get(name)
+        if r is None:
+            continue
+        ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
+        cached_ratio = f"{r['cached_ratio']:.2f}" if "cached_ratio" in r else "-"
+        raw = f"{r['raw_median_ms']:.1f}" if "raw_median_ms" in r else "-"
+        print(
+            f"{name:<18} {ratio:>6} {r['queries']:>7} {r['median_ms']:>10.1f} {r['p95_ms']:>8.1f} "
+            f"{cached_ratio:>12} {r['cached_queries']:>8} {r['cached_median_ms']:>9.2f} {raw:>7}"
+        )
+    c = results.get("csv_export")
+    if c:
+        print(
+            f"\nCSV export of everything: {c['rows']} rows, {c['megabytes']} MB, {c['queries']} queries, "
+            f"{c['seconds']} s, first byte {c['first_byte_ms']} ms, memory growth {c['memory_mb']} MB"
+        )
+    i = results.get("import")
+    if i:
+        print(
+            f"Importer, {i['rows']} rows: new {i['new_rows_per_s']} rows/s ({i['new_seconds']} s, "
+            f"{i['new_queries']} queries); unchanged {i['unchanged_rows_per_s']} rows/s "
+            f"({i['unchanged_seconds']} s, {i['unchanged_queries']} queries)"
+        )
+
+
+def check(results):
+    failures = []
+    for key, limit in BOUNDS.items():
+        name, _, measure_name = key.partition(".")
+        value = results.get(name, {}).get(measure_name)
+        if value is None:
+            continue
+        if value > limit:
+            failures.append(f"{key} = {value}, bound {limit}")
+    return failures
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--size", type=int, default=2000, help="Jurisdictions in the database (default 2000)."
+    )
+    parser.add_argument(
+        "--generate", action="store_true", help="Generate synthetic jurisdictions up to --size."
+    )
+    parser.add_argument("--seed", type=int, default=2017, help="Seed for --generate.")
+    parser.add_argument("--repeat", type=int, default=30, help="Requests per figure (default 30).")
+    parser.add_argument(
+        "--import-rows", type=int, default=None, help="Rows in the import file (default --size)."
+    )
+    parser.add_argument("--skip", nargs="*", default=[], choices=["endpoints", "csv", "import"])
+    parser.add_argument("--check", action="store_true", help="Fail when a bound of BOUNDS is passed.")
+    parser.add_argument("--out", default=str(ROOT / "bench-results"), help="Folder of the JSON results.")
+    args = parser.parse_args()
+
+    setup_django()
+    from django.db import connection
+
+    size = ensure_size(args.size, args.generate, args.seed)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE")
+    meta = {
+        "jurisdictions": size,
+        "database": f"{connection.vendor} {connection.settings_dict.get('NAME')}",
+        "repeat": args.repeat,
+        "when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": " ".join(sys.argv),
+    }
+    results = {}
+    api_list = None
+    if "endpoints" not in args.skip:
+        api_list = bench_endpoints(results, args.repeat, size)
+    else:
+        from django.urls import reverse
+
+        api_list = reverse("api:jurisdiction-list")
+    if "csv" not in args.skip:
+        bench_csv(results, api_list)
+    if "import" not in args.skip:
+        bench_import(results, args.import_rows or size)
+    print_table(results, meta)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"bench-{datetime.datetime.now(datetime.UTC):%Y%m%dT%H%M%S}-{size}.json"
+    path.write_text(json.dumps({"meta": meta, "results": results, "bounds": BOUNDS}, indent=2, default=str))
+    print(f"\nResults written to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+    if args.check:
+        failures = check(results)
+        if failures:
+            print("\nBENCHMARK CHECK FAILED:\n  " + "\n  ".join(failures))
+            return 1
+        print("\nBenchmark check passed: every ratio and query count is within its bound.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
