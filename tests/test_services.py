@@ -271,24 +271,49 @@ def test_only_a_reviewer_restores_a_participating_enrollment(editor, reviewer):
     assert Enrollment.objects.get().certifications.count() == 3
 
 
-@pytest.mark.skipif(
-    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-    reason="row locks (select_for_update) are only real on PostgreSQL",
-)
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_of_two_writers_holding_the_same_version_one_wins_and_the_other_is_refused():
+def in_own_connection(func):
+    """Run `func` in a thread, so on a connection of its own that commits (outside the test's
+    transaction), and return its result."""
     import threading
 
     from django.db import connection
 
-    user = StaffUserFactory(groups=["Reviewer"])
-    enrollment = EnrollmentFactory(status="pending")
+    result = {}
+
+    def run():
+        try:
+            result["value"] = func()
+        except Exception as exc:  # handed back to the test
+            result["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
+
+
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="row locks (select_for_update) are only real on PostgreSQL",
+)
+def test_of_two_writers_holding_the_same_version_one_wins_and_the_other_is_refused():
+    import threading
+
+    def setup():
+        user = StaffUserFactory(groups=["Reviewer"])
+        return user, EnrollmentFactory(status="pending")
+
+    user, enrollment = in_own_connection(setup)
     barrier = threading.Barrier(2)
     results = {}
 
     def write(note):
+        barrier.wait()
         try:
-            barrier.wait()
             services.enrollment_update(
                 enrollment=Enrollment.objects.get(pk=enrollment.pk),
                 user=user,
@@ -299,16 +324,35 @@ def test_of_two_writers_holding_the_same_version_one_wins_and_the_other_is_refus
             results[note] = "saved"
         except services.StaleWriteError:
             results[note] = "refused"
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=write, args=(note,)) for note in ("first", "second")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert sorted(results.values()) == ["refused", "saved"]
-    enrollment.refresh_from_db()
-    winner = next(note for note, result in results.items() if result == "saved")
-    assert (enrollment.notes, enrollment.version) == (winner, 2)
-    assert enrollment.history.count() == 2
+    def race():
+        threads = [
+            threading.Thread(target=in_own_connection, args=(lambda n=note: write(n),))
+            for note in ("first", "second")
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    def state():
+        fresh = Enrollment.objects.get(pk=enrollment.pk)
+        return fresh.notes, fresh.version, fresh.history.count()
+
+    def cleanup():
+        Enrollment.history.filter(id=enrollment.pk).delete()
+        Certification.history.filter(enrollment_id=enrollment.pk).delete()
+        Jurisdiction.history.filter(id=enrollment.jurisdiction_id).delete()
+        Jurisdiction.objects.filter(pk=enrollment.jurisdiction_id).delete()
+        Jurisdiction.history.filter(id=enrollment.jurisdiction_id).delete()
+        Enrollment.history.filter(id=enrollment.pk).delete()
+        Certification.history.filter(enrollment_id=enrollment.pk).delete()
+        type(user).objects.filter(pk=user.pk).delete()
+
+    try:
+        race()
+        assert sorted(results.values()) == ["refused", "saved"]
+        winner = next(note for note, result in results.items() if result == "saved")
+        assert in_own_connection(state) == (winner, 2, 2)
+    finally:
+        in_own_connection(cleanup)
