@@ -1,0 +1,114 @@
+"""Query counts at scale: a list costs the same number of queries whatever its page size, its depth
+or the size of the data; the CSV export and the importer grow by chunks, not by rows.
+
+Times are not asserted (they depend on the machine); scripts/bench.py measures them.
+"""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from jurisdictions.csvio import export_csv_text, iter_export_rows
+from jurisdictions.importer import import_jurisdictions
+from jurisdictions.models import Jurisdiction
+
+pytestmark = pytest.mark.django_db
+
+HTML_LIST = reverse("jurisdictions:jurisdiction-list")
+API_LIST = "/api/v1/jurisdictions/"
+
+
+@pytest.fixture
+def synthetic():
+    call_command("generate_jurisdictions", "--count", "120", "--seed", "5", stdout=None)
+    return Jurisdiction.objects.order_by("name")
+
+
+def queries(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, response.content[:500]
+    return len(captured)
+
+
+def test_the_html_list_costs_the_same_queries_for_any_page_size_or_page(client, synthetic):
+    counts = {
+        url: queries(client, url)
+        for url in (
+            f"{HTML_LIST}?page_size=5",
+            f"{HTML_LIST}?page_size=100",
+            f"{HTML_LIST}?page_size=10&page=12",
+        )
+    }
+    assert len(set(counts.values())) == 1, counts
+    # A filter may add its own fixed cost (the program slug is looked up), never one per row.
+    filtered = "search=synthetic&program=psp&status=pending"
+    assert queries(client, f"{HTML_LIST}?page_size=5&{filtered}") == queries(
+        client, f"{HTML_LIST}?page_size=100&{filtered}"
+    )
+
+
+def test_the_api_list_costs_the_same_queries_for_any_page_size_or_page(client, synthetic):
+    counts = {
+        url: queries(client, url)
+        for url in (
+            f"{API_LIST}?page_size=5",
+            f"{API_LIST}?page_size=100",
+            f"{API_LIST}?page_size=10&page=12",
+        )
+    }
+    assert len(set(counts.values())) == 1, counts
+    filtered = "search=synthetic&program=psp&status=pending&ordering=-updated_at"
+    assert queries(client, f"{API_LIST}?page_size=5&{filtered}") == queries(
+        client, f"{API_LIST}?page_size=100&{filtered}"
+    )
+
+
+def test_a_detail_page_costs_the_same_queries_for_any_jurisdiction(client, synthetic):
+    slugs = list(synthetic.filter(enrollments__isnull=False).values_list("slug", flat=True)[:3])
+    html = {queries(client, reverse("jurisdictions:jurisdiction-detail", args=[s])) for s in slugs}
+    api = {queries(client, f"{API_LIST}{s}/") for s in slugs}
+    assert (len(html), len(api)) == (1, 1)
+
+
+def test_the_list_query_count_does_not_grow_with_the_data(client, synthetic):
+    before = (queries(client, f"{HTML_LIST}?page_size=20"), queries(client, f"{API_LIST}?page_size=20"))
+    call_command("generate_jurisdictions", "--count", "200", "--seed", "6", stdout=None)
+    after = (queries(client, f"{HTML_LIST}?page_size=20"), queries(client, f"{API_LIST}?page_size=20"))
+    assert before == after
+
+
+def test_the_csv_export_reads_two_queries_per_chunk_of_jurisdictions(synthetic):
+    def export_queries(chunk_size):
+        with CaptureQueriesContext(connection) as captured:
+            rows = list(iter_export_rows(Jurisdiction.objects.all(), chunk_size=chunk_size))
+        return len(captured), len(rows)
+
+    # Fixed: requirements (twice: ids and codes) and the streamed jurisdictions; then per chunk
+    # one query for its enrollments and one for their answers.
+    one_chunk, rows = export_queries(1000)
+    four_chunks, same_rows = export_queries(30)
+    assert rows == same_rows == 1 + 120 + 0  # header, then one row per jurisdiction (one program)
+    assert four_chunks - one_chunk == 3 * 2
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite splits bulk inserts into batches by its limit on query variables",
+)
+def test_the_importer_costs_the_same_queries_for_a_small_and_a_larger_file(synthetic):
+    def import_queries(count):
+        ids = list(synthetic.filter(geoid__startswith="99").values_list("pk", flat=True)[:count])
+        text = export_csv_text(Jurisdiction.objects.filter(pk__in=ids).order_by("pk"))
+        text = text.replace("synthetic-", f"synthetic-copy{count}-").replace(",not_applicable", ",no")
+        text = text.replace(",99", ",98" if count == 10 else ",97")
+        with CaptureQueriesContext(connection) as captured:
+            report = import_jurisdictions(text.encode(), filename="copy.csv")
+        assert (report.ok, report.counts()["new"]) == (True, count), report.errors[:3]
+        return len(captured)
+
+    assert import_queries(10) == import_queries(100)
