@@ -14,7 +14,10 @@ simple-history's post_create_historical_record signal was not enough: its bulk h
 **Response cache.** Public list and detail responses are stored under the data version, the path
 with its query string and the representation (JSON, HTML...). A repeated read returns the stored
 bytes without touching the database, and a write makes the next read miss because the key moved on.
-ETag and Last-Modified come from the version too, so a client revalidating gets a 304 for free.
+The ETag (a hash of the body, computed once per version) is stored with the body and
+Last-Modified is the version's time, so a client revalidating gets a 304 for free. A body-hash
+ETag rather than the version token itself: a write elsewhere must not make a staff client's
+If-Match fail on a record that did not change.
 A request running inside a transaction that already wrote (a test, or a view that writes first)
 bypasses the cache entirely, so it always sees its own writes.
 
@@ -32,7 +35,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.db.backends.signals import connection_created
 from django.http import HttpResponse
-from django.utils.cache import get_conditional_response
+from django.utils.cache import get_conditional_response, set_response_etag
 from django.utils.http import http_date
 
 VERSION_KEY = "psp:data-version"
@@ -42,16 +45,12 @@ RESPONSE_TIMEOUT = 60 * 60
 TABLE_PREFIX = "jurisdictions_"
 WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 # Headers of a stored response worth replaying (the middleware adds the security headers again).
-REPLAYED_HEADERS = ("Content-Type", "Vary", "Allow", "Content-Language", "Link")
+REPLAYED_HEADERS = ("Content-Type", "ETag", "Vary", "Allow", "Content-Language", "Link", "Cache-Control")
 
 
 class DataVersion(NamedTuple):
     token: str
     modified: int  # seconds since the epoch, for Last-Modified
-
-    @property
-    def etag(self):
-        return f'"{self.token}"'
 
 
 def data_version():
@@ -148,19 +147,17 @@ def response_key(request, version, variant=""):
     return f"{RESPONSE_PREFIX}:{version.token}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
 
 
-def _stamp(response, version):
-    response.headers["ETag"] = version.etag
-    response.headers["Last-Modified"] = http_date(version.modified)
-
-
 class ResponseCache:
     """One lookup and one store around a view's work, for a public GET.
 
-    cached = ResponseCache(request, variant="json")
-    if cached.hit is not None:
-        return cached.hit
-    response = build()
-    cached.store(response)  # now or, for a lazy response, once it is rendered
+        cached = ResponseCache(request, variant="json")
+        if cached.hit is not None:
+            return cached.hit          # the stored bytes, or a 304: no database
+        return cached.store(build())   # stored now or, for a lazy response, once rendered
+
+    The ETag is a hash of the body (Django's `set_response_etag`), computed once per data version
+    and kept with the body, so it changes exactly when the representation does and a client's
+    If-Match/If-None-Match means what it says; Last-Modified is the data version's time.
     """
 
     def __init__(self, request, *, variant=""):
@@ -171,38 +168,42 @@ class ResponseCache:
             return
         self.version = data_version()
         self.key = response_key(request, self.version, variant)
-        # A client holding the current version gets a 304 without the body being looked up.
-        not_modified = get_conditional_response(
-            request, etag=self.version.etag, last_modified=self.version.modified
-        )
-        if not_modified is not None:
-            self.hit = not_modified
-            _stamp(not_modified, self.version)
-            return
         stored = cache.get(self.key)
-        if stored is not None:
-            status, headers, content = stored
-            response = HttpResponse(content, status=status)
-            for name, value in headers.items():
-                response.headers[name] = value
-            response.headers["X-Cache"] = "hit"
-            _stamp(response, self.version)
-            self.hit = response
+        if stored is None:
+            return
+        status, headers, content = stored
+        response = HttpResponse(content, status=status)
+        for name, value in headers.items():
+            response.headers[name] = value
+        response.headers["Last-Modified"] = http_date(self.version.modified)
+        response.headers["X-Cache"] = "hit"
+        response.psp_cache_hit = True
+        self.hit = get_conditional_response(
+            request, etag=response.headers.get("ETag"), last_modified=self.version.modified, response=response
+        )
+        self.hit.psp_cache_hit = True
 
     def store(self, response):
         if not self.active or response.status_code != 200 or response.streaming:
             return response
-        _stamp(response, self.version)
+        response.headers["Last-Modified"] = http_date(self.version.modified)
         response.headers["X-Cache"] = "miss"
         if callable(getattr(response, "add_post_render_callback", None)) and not getattr(
             response, "is_rendered", True
         ):
             response.add_post_render_callback(self._save)
-        else:
-            self._save(response)
-        return response
+            return response
+        self._save(response)
+        return get_conditional_response(
+            self.request,
+            etag=response.headers.get("ETag"),
+            last_modified=self.version.modified,
+            response=response,
+        )
 
     def _save(self, response):
+        if "ETag" not in response.headers:
+            set_response_etag(response)
         # A page that set a cookie (a CSRF token, a message) belongs to one visitor only.
         if response.cookies or self.request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
             return
