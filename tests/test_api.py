@@ -724,6 +724,14 @@ def test_reads_carry_an_etag_and_answer_304_when_it_matches(client, seed, url):
     assert client.get(url, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
 
 
+def test_head_requests_carry_the_same_validators_without_a_body(client, seed):
+    get = client.get(f"{LIST}?state=TN")
+    head = client.head(f"{LIST}?state=TN")
+    assert (head.status_code, head.content) == (200, b"")
+    assert (head["ETag"], head["Last-Modified"]) == (get["ETag"], get["Last-Modified"])
+    assert client.head(f"{LIST}?state=TN", HTTP_IF_NONE_MATCH=get["ETag"]).status_code == 304
+
+
 def test_if_modified_since_answers_304_until_the_data_changes(client, seed):
     first = client.get(f"{LIST}memphis-tn/")
     last_modified = first["Last-Modified"]
