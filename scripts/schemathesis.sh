@@ -32,7 +32,8 @@ export DJANGO_ALLOWED_HOSTS="127.0.0.1"
 export API_ANON_RATE="1000000/hour" API_USER_RATE="1000000/hour"
 export DJANGO_LOG_LEVEL="${DJANGO_LOG_LEVEL:-WARNING}"
 
-port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+# SCHEMATHESIS_PORT pins the port (e.g. one reserved for you on a shared machine); else a free one.
+port="${SCHEMATHESIS_PORT:-$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 base="http://127.0.0.1:$port"
 
 echo "== schemathesis: database ${DATABASE_URL%%://*}, server $base"
