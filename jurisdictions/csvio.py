@@ -170,10 +170,22 @@ class _Echo:
         return value
 
 
-def iter_csv_lines(rows):
+def iter_csv_lines(rows, *, lines_per_chunk=500):
+    """The CSV text of `rows`: the header line at once (a fast first byte), then chunks of lines.
+
+    Each yielded string is a whole number of lines. Chunks of a few hundred lines rather than one
+    line each spare the WSGI server and the middleware 90,000 trips for a national export.
+    """
     writer = csv.writer(_Echo())
+    rows = iter(rows)
     for row in rows:
         yield writer.writerow(row)
+        break
+    while True:
+        chunk = "".join(writer.writerow(row) for row in itertools.islice(rows, lines_per_chunk))
+        if not chunk:
+            return
+        yield chunk
 
 
 def export_csv_text(jurisdictions, **kwargs):
