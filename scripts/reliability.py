@@ -921,10 +921,10 @@ def main():
         if cluster:
             cluster.stop()
         if app:
-            if not ok and getattr(app, "logfile", None) and app.logfile.exists():
+            if getattr(app, "logfile", None) and app.logfile.exists():
                 kept = Path(tempfile.gettempdir()) / "psp-reliability-app.log"
                 shutil.copy(app.logfile, kept)
-                log(f"   the app's log is kept in {kept}")
+                log(f"   the app's log (JSON lines, one per request) is kept in {kept}")
             shutil.rmtree(app.folder, ignore_errors=True)
     report["seconds"] = round(time.monotonic() - started, 1)
     report["passed"] = ok
