@@ -1,0 +1,338 @@
+"""Staff writes through the partner API: the same services, rule, roles and history as the admin.
+
+The ViewSets in `api.py` mix these in. A write:
+
+- needs a staff account with the model permission (an Editor or a Reviewer); partner tokens and
+  anonymous clients read only;
+- honours `If-Match`: the ETag a GET of the same resource returned (the conditional-GET ETag of
+  `api.ConditionalGetMixin`, a hash of the representation, which includes the `version` raised by
+  every write). A stale ETag answers 412 and changes nothing; the version read with the ETag is
+  checked again under the row lock, so a write racing in between is refused too;
+- goes through `services` with via="api" and the token's user, so the rule (400 naming the unmet
+  requirements), the roles (403 when an Editor admits) and the audit trail are the admin's.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils.cache import set_response_etag
+from django.utils.http import parse_etags
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from . import services
+from .models import Certification, Enrollment, Jurisdiction, Program, Source, StatusChange
+from .serializers import CertificationDetailSerializer, EnrollmentDetailSerializer, JurisdictionSerializer
+
+VIA = StatusChange.Via.API
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The resource changed since you read it; GET it again and reapply your change."
+    default_code = "precondition_failed"
+
+
+class StaffModelPermissions(permissions.DjangoModelPermissions):
+    """Reads are open (the API's other permissions decide); a write needs the model permission
+    (POST: add, PATCH: change), which the Editor and Reviewer groups give."""
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if getattr(view, request.method.lower(), None) is None:
+            return True  # a method the resource does not offer answers 405, whoever asks
+        return super().has_permission(request, view)
+
+
+# -- input ---------------------------------------------------------------------------------------
+
+
+class SourceInputSerializer(serializers.ModelSerializer):
+    """A source by its natural key (title and URL): found, or created when new."""
+
+    class Meta:
+        model = Source
+        fields = ("title", "publisher", "url", "published_on")
+        extra_kwargs = {
+            "title": {"help_text": "Title of the document; with the URL, it finds an existing source."},
+            "url": {"required": False, "help_text": "Where the document can be read; may be empty."},
+            "publisher": {"required": False, "help_text": "Who published the document."},
+        }
+        validators = []  # an existing (title, url) is found, not refused
+
+    def validate(self, attrs):
+        # Nested in a PATCH the serializer is partial too, but a source is always named in full.
+        if not attrs.get("title"):
+            raise ValidationError({"title": ["This field is required."]})
+        return attrs
+
+
+def resolve_source(values, *, user):
+    if values is None:
+        return None
+    source = Source.objects.filter(title=values["title"], url=values.get("url", "")).first()
+    if source is None:
+        source = services.source_create(user=user, via=VIA, **values)
+    return source
+
+
+class EnrollmentWriteSerializer(serializers.ModelSerializer):
+    source = SourceInputSerializer(
+        required=False, allow_null=True, help_text="The document that reports the status; null for none."
+    )
+
+    class Meta:
+        model = Enrollment
+        fields = ("status", "site_type", "letter_sent_on", "response_due_on", "joined_on", "notes", "source")
+        extra_kwargs = {"notes": {"help_text": "Notes on the enrollment, in plain text."}}
+
+
+class EnrollmentCreateSerializer(EnrollmentWriteSerializer):
+    jurisdiction = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Jurisdiction.objects.all(), help_text="Slug of the jurisdiction."
+    )
+    program = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Program.objects.all(), help_text="Slug of the program, e.g. psp."
+    )
+
+    class Meta(EnrollmentWriteSerializer.Meta):
+        fields = ("jurisdiction", "program", *EnrollmentWriteSerializer.Meta.fields)
+
+
+class CertificationWriteSerializer(serializers.ModelSerializer):
+    source = SourceInputSerializer(
+        required=False, allow_null=True, help_text="The document the answer rests on; null for none."
+    )
+
+    class Meta:
+        model = Certification
+        fields = (
+            "answer",
+            "facility_operator",
+            "legal_basis",
+            "citation",
+            "evidence_url",
+            "certified_by",
+            "certified_on",
+            "source",
+        )
+        extra_kwargs = {
+            "answer": {"help_text": "yes, no, not_applicable (name the facility_operator) or unknown."}
+        }
+
+
+class JurisdictionCreateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Jurisdiction
+        fields = ("name", "state", "kind", "slug", "geoid", "ocd_id")
+        extra_kwargs = {
+            "kind": {"help_text": "city, county, state, territory or other."},
+            "slug": {"required": False, "help_text": "Defaults to <name>-<state>."},
+            "geoid": {"required": False},
+            "ocd_id": {"required": False},
+        }
+
+    def validate(self, attrs):
+        if not attrs.get("slug"):
+            attrs["slug"] = Jurisdiction.make_slug(attrs["name"], attrs["state"])
+            if Jurisdiction.objects.filter(slug=attrs["slug"]).exists():
+                raise ValidationError({"slug": [f"A jurisdiction with the slug “{attrs['slug']}” exists."]})
+        if attrs.get("geoid") == "":
+            attrs["geoid"] = None
+        return attrs
+
+
+# -- the writes ------------------------------------------------------------------------------------
+
+
+def refuse_unknown_fields(data, serializer_class):
+    """DRF ignores fields it does not know; a typo or a read-only field must be named instead."""
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+    allowed = serializer_class.Meta.fields
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValidationError(
+            {
+                name: [f"“{name}” cannot be written here; writable fields: {', '.join(allowed)}."]
+                for name in unknown
+            }
+        )
+
+
+def as_api_error(exc):
+    """A Django ValidationError from a service, as the API's 400 body."""
+    if hasattr(exc, "error_dict"):
+        return ValidationError(dict(exc.message_dict))
+    return ValidationError({"non_field_errors": exc.messages})
+
+
+FIELD_ERRORS = {
+    "type": "object",
+    "description": "Each field that was refused, with its messages (the rule's under status).",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+DETAIL = {"type": "object", "properties": {"detail": {"type": "string", "description": "Why, in words."}}}
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "The ETag of your last GET of this resource: the write is refused with 412 when the "
+        "resource changed since. Send it to avoid overwriting someone else's change."
+    ),
+)
+
+
+def write_schema(request, response, summary, *, created=False, precondition=True):
+    ok = 201 if created else 200
+    responses = {
+        ok: OpenApiResponse(response, description="The resource as written, with its new ETag."),
+        400: OpenApiResponse(FIELD_ERRORS, description="A field is invalid or the rule refuses the status."),
+        401: OpenApiResponse(DETAIL, description="No valid token was given."),
+        403: OpenApiResponse(DETAIL, description="The token is not staff, or the role may not do this."),
+        404: OpenApiResponse(DETAIL, description="No such resource."),
+    }
+    if precondition:
+        responses[412] = OpenApiResponse(DETAIL, description="If-Match does not match: it changed since.")
+    return extend_schema(
+        summary=summary,
+        request=request,
+        responses=responses,
+        parameters=[IF_MATCH] if precondition else [],
+    )
+
+
+class StaffWriteMixin:
+    """Shared by the writable ViewSets: If-Match, error translation and the response."""
+
+    def representation_etag(self, request, instance):
+        """The ETag a JSON GET of `instance` carries (api.ConditionalGetMixin hashes the body)."""
+        renderer = next((r for r in self.get_renderers() if r.format == "json"), JSONRenderer())
+        response = Response(self.get_serializer(instance).data)
+        response.accepted_renderer = renderer
+        response.accepted_media_type = renderer.media_type
+        response.renderer_context = self.get_renderer_context()
+        response.render()
+        set_response_etag(response)
+        return response["ETag"]
+
+    def expected_version(self, request, instance):
+        """The version the client's If-Match stands for; 412 when it is not the current one."""
+        header = request.headers.get("If-Match")
+        if header is None:
+            return None
+        etags = parse_etags(header)
+        if "*" in etags:
+            return instance.version
+        current = self.representation_etag(request, instance)
+        if current not in etags:
+            raise PreconditionFailed(
+                f"This {instance._meta.verbose_name} changed since you read it (If-Match {header}, "
+                f"now {current}); nothing was written. GET it again and reapply your change."
+            )
+        return instance.version
+
+    def run_service(self, write):
+        try:
+            return write()
+        except services.StaleWriteError as exc:
+            raise PreconditionFailed(str(exc)) from None
+        except DjangoValidationError as exc:
+            raise as_api_error(exc) from None
+
+    def written_response(self, request, instance, status_code=status.HTTP_200_OK):
+        fresh = self.get_queryset().get(pk=instance.pk)
+        response = Response(self.get_serializer(fresh).data, status=status_code)
+        response["ETag"] = self.representation_etag(request, fresh)
+        if status_code == status.HTTP_201_CREATED:
+            response["Location"] = response.data["url"]
+        return response
+
+    def validated(self, request, serializer_class, instance=None):
+        refuse_unknown_fields(request.data, serializer_class)
+        serializer = serializer_class(
+            instance, data=request.data, partial=instance is not None, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        if "source" in values:
+            values["source"] = resolve_source(values["source"], user=request.user)
+        return values
+
+
+class EnrollmentWriteMixin(StaffWriteMixin):
+    """PATCH /enrollments/<id>/ (status, dates, notes, source) and POST /enrollments/."""
+
+    @write_schema(EnrollmentWriteSerializer, EnrollmentDetailSerializer, "Change an enrollment (staff)")
+    @transaction.atomic
+    def partial_update(self, request, *args, **kwargs):
+        enrollment = self.get_object()
+        expected = self.expected_version(request, enrollment)
+        values = self.validated(request, EnrollmentWriteSerializer, enrollment)
+        self.run_service(
+            lambda: services.enrollment_update(
+                enrollment=enrollment, user=request.user, via=VIA, expected_version=expected, **values
+            )
+        )
+        return self.written_response(request, enrollment)
+
+    @write_schema(
+        EnrollmentCreateSerializer,
+        EnrollmentDetailSerializer,
+        "Enrol a jurisdiction in a program (staff)",
+        created=True,
+        precondition=False,
+    )
+    @transaction.atomic
+    def create(self, request, *args, **kwargs):
+        values = self.validated(request, EnrollmentCreateSerializer)
+        enrollment = self.run_service(
+            lambda: services.enrollment_create(user=request.user, via=VIA, **values)
+        )
+        return self.written_response(request, enrollment, status.HTTP_201_CREATED)
+
+
+class CertificationWriteMixin(StaffWriteMixin):
+    """PATCH /certifications/<id>/: the answer and its evidence."""
+
+    @write_schema(
+        CertificationWriteSerializer,
+        CertificationDetailSerializer,
+        "Change an answer and its evidence (staff)",
+    )
+    @transaction.atomic
+    def partial_update(self, request, *args, **kwargs):
+        certification = self.get_object()
+        expected = self.expected_version(request, certification)
+        values = self.validated(request, CertificationWriteSerializer, certification)
+        self.run_service(
+            lambda: services.certification_update(
+                certification=certification, user=request.user, via=VIA, expected_version=expected, **values
+            )
+        )
+        return self.written_response(request, certification)
+
+
+class JurisdictionCreateMixin(StaffWriteMixin):
+    """POST /jurisdictions/."""
+
+    @write_schema(
+        JurisdictionCreateSerializer,
+        JurisdictionSerializer,
+        "Add a jurisdiction (staff)",
+        created=True,
+        precondition=False,
+    )
+    @transaction.atomic
+    def create(self, request, *args, **kwargs):
+        values = self.validated(request, JurisdictionCreateSerializer)
+        jurisdiction = self.run_service(
+            lambda: services.jurisdiction_create(user=request.user, via=VIA, **values)
+        )
+        return self.written_response(request, jurisdiction, status.HTTP_201_CREATED)
