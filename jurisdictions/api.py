@@ -1,10 +1,8 @@
 """The partner JSON API (/api/v1/): declarative read-only ViewSets over the models.
 
 Filtering goes through the shared FilterSets in filters.py, pagination through `ApiPagination`
-(settings), throttling through DRF's anonymous/user throttles (settings). Only staff write
-(`StaffWriteOrReadOnly`, then the model permission of their role); the writes themselves (PATCH an
-enrollment or a certification, POST a jurisdiction or an enrollment, If-Match) live in api_writes.py
-and go through the same services, rule, roles and history as the admin.
+(settings), throttling through DRF's anonymous/user throttles (settings). Writes are refused for
+anyone but staff by `StaffWriteOrReadOnly`; the staff-workflow issue adds the write methods.
 """
 
 import datetime
@@ -26,11 +24,12 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from . import csvio
-from .api_writes import (
-    CertificationWriteMixin,
-    EnrollmentWriteMixin,
-    JurisdictionCreateMixin,
-    StaffModelPermissions,
+from .cache import (
+    CachedListMixin,
+    CachedReadMixin,
+    CachedRetrieveMixin,
+    data_version,
+    has_uncommitted_writes,
 )
 from .filters import NON_FILTER_PARAMS, JurisdictionFilter, StatusChangeFilter
 from .models import (
@@ -85,10 +84,19 @@ class ConditionalGetMixin:
     """
 
     def data_changed_at(self):
-        return data_changed_at()
+        # The data version's time, without a query (jurisdictions/cache.py); inside a transaction
+        # that has written and not committed, the database's own answer.
+        if has_uncommitted_writes():
+            return data_changed_at()
+        return datetime.datetime.fromtimestamp(data_version().modified, tz=datetime.timezone.utc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(response, "psp_cache_hit", False):
+            # From the response cache: ETag, Last-Modified and any 304 are already settled.
+            if response.status_code == 200 and not response.has_header("Cache-Control"):
+                response["Cache-Control"] = "no-cache"
+            return response
         if request.method not in ("GET", "HEAD") or response.status_code != 200:
             return response
         changed_at = self.data_changed_at()
@@ -186,11 +194,7 @@ class ApiViewSetMixin(ConditionalGetMixin):
 
     # IsAuthenticatedOrReadOnly is implied by the second; it is listed so that the schema shows
     # that reading needs no token.
-    permission_classes = [
-        permissions.IsAuthenticatedOrReadOnly,
-        StaffWriteOrReadOnly,
-        StaffModelPermissions,
-    ]
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, StaffWriteOrReadOnly]
 
     def perform_content_negotiation(self, request, force=False):
         try:
@@ -263,7 +267,7 @@ class ApiViewSetMixin(ConditionalGetMixin):
         ),
     ),
 )
-class JurisdictionViewSet(JurisdictionCreateMixin, ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class JurisdictionViewSet(CachedReadMixin, ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Jurisdictions by slug, with their enrollments and certifications."""
 
     # Like Jurisdiction.objects.with_enrollments(), plus each answer's source, which the API shows.
@@ -339,7 +343,7 @@ def with_status_counts(programs):
         responses=read_responses(ProgramSerializer, "The program.", not_found="No program has this slug."),
     ),
 )
-class ProgramViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class ProgramViewSet(CachedReadMixin, ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Programs with their requirements and the number of enrollments in each status."""
 
     queryset = with_status_counts(
@@ -364,7 +368,7 @@ class ProgramViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         ),
     ),
 )
-class StatusChangeViewSet(ApiViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class StatusChangeViewSet(CachedListMixin, ApiViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The change feed."""
 
     queryset = StatusChange.objects.select_related(
@@ -384,10 +388,7 @@ class StatusChangeViewSet(ApiViewSetMixin, mixins.ListModelMixin, viewsets.Gener
     ),
 )
 class EnrollmentViewSet(
-    EnrollmentWriteMixin,
-    ApiViewSetMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    CachedRetrieveMixin, ApiViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """An enrollment, the resource staff write status changes to."""
 
@@ -407,10 +408,7 @@ class EnrollmentViewSet(
     ),
 )
 class CertificationViewSet(
-    CertificationWriteMixin,
-    ApiViewSetMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    CachedRetrieveMixin, ApiViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """A certification (one answer), the resource staff write answers to."""
 

@@ -89,7 +89,7 @@ def _is_tracked_write(sql):
 
 
 def _after_commit(connection):
-    connection.psp_uncommitted_writes = False
+    connection.psp_pending_bump = None
     bump_data_version()
 
 
@@ -97,16 +97,21 @@ def note_write(connection):
     """Record a write to a tracked table: the version moves on now (autocommit) or at commit.
 
     The execute wrapper calls it for every statement; code that writes without `execute` (COPY
-    through `cursor.copy_expert`) calls it itself.
+    through `cursor.copy_expert`) calls it itself. One callback per transaction: a 90,000-row
+    import registers one, not one per statement.
     """
-    install_write_watch(connection)
     if not connection.in_atomic_block:
         bump_data_version()  # autocommit: the write is already committed
         return
-    connection.psp_uncommitted_writes = True
-    callback = connection.psp_after_commit
-    if not any(func is callback for _, func, _ in connection.run_on_commit):
-        connection.on_commit(callback)
+    if not _pending(connection):
+        connection.psp_pending_bump = functools.partial(_after_commit, connection)
+        connection.on_commit(connection.psp_pending_bump)
+
+
+def _pending(connection):
+    """The bump waiting for this transaction's commit (gone when a rollback dropped it)."""
+    callback = getattr(connection, "psp_pending_bump", None)
+    return callback is not None and any(func is callback for _, func, _ in connection.run_on_commit)
 
 
 def _watch_writes(execute, sql, params, many, context):
@@ -119,8 +124,6 @@ def _watch_writes(execute, sql, params, many, context):
 def install_write_watch(connection, **kwargs):
     """Install the execute wrapper on a connection (idempotent; called on every new connection)."""
     if _watch_writes not in connection.execute_wrappers:
-        connection.psp_after_commit = functools.partial(_after_commit, connection)
-        connection.psp_uncommitted_writes = False
         connection.execute_wrappers.append(_watch_writes)
 
 
@@ -133,10 +136,7 @@ def connect_write_watch():
 def has_uncommitted_writes(using="default"):
     """True inside a transaction that wrote to a tracked table and has not committed yet."""
     connection = connections[using]
-    if not connection.in_atomic_block or not getattr(connection, "psp_uncommitted_writes", False):
-        return False
-    callback = getattr(connection, "psp_after_commit", None)
-    return any(func is callback for _, func, _ in connection.run_on_commit)
+    return connection.in_atomic_block and _pending(connection)
 
 
 # -- cached responses ----------------------------------------------------------------------------
@@ -227,23 +227,34 @@ def cache_public_page(view):
     return wrapper
 
 
-class CachedReadMixin:
-    """For DRF ViewSets: list and retrieve served from the response cache when nothing changed.
+class _CachedDRFRead:
+    """Shared by the DRF mixins below: JSON reads served from the response cache.
 
-    Runs after DRF's authentication, permissions, throttles and content negotiation, so those still
-    apply to cached reads. Responses are the same for every reader, so one entry serves everybody.
+    Runs inside the action, after DRF's authentication, permissions, throttles and content
+    negotiation, so those still apply to cached reads. Only the JSON renderer is cached: its output
+    is the same for every reader, while the browsable API shows the user and their forms.
     """
 
     def _cached(self, handler, request, *args, **kwargs):
         renderer = getattr(request, "accepted_renderer", None)
-        variant = f"{getattr(renderer, 'format', '')}|{getattr(request, 'accepted_media_type', '')}"
-        cached = ResponseCache(request, variant=variant)
+        if getattr(renderer, "format", None) != "json":
+            return handler(request, *args, **kwargs)
+        cached = ResponseCache(request, variant=f"json|{getattr(request, 'accepted_media_type', '')}")
         if cached.hit is not None:
             return cached.hit
         return cached.store(handler(request, *args, **kwargs))
 
+
+class CachedListMixin(_CachedDRFRead):
     def list(self, request, *args, **kwargs):
         return self._cached(super().list, request, *args, **kwargs)
 
+
+class CachedRetrieveMixin(_CachedDRFRead):
     def retrieve(self, request, *args, **kwargs):
         return self._cached(super().retrieve, request, *args, **kwargs)
+
+
+class CachedReadMixin(CachedListMixin, CachedRetrieveMixin):
+    """For a ViewSet with both list and retrieve (a DRF router routes whatever methods exist, so a
+    ViewSet with only one of them takes CachedListMixin or CachedRetrieveMixin)."""

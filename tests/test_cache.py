@@ -1,7 +1,9 @@
 """The data version and the response cache: repeated reads cost nothing, a write is never read stale.
 
-These tests commit for real (transaction=True): the data version moves on after a commit, which a
-test wrapped in one transaction would never reach.
+Each test runs in one transaction, so `committed` (Django's captureOnCommitCallbacks with execute)
+stands for the commit: it runs the on-commit callbacks that the block registered, as a real commit
+would. A test that truly committed would have to flush the database and the data migrations' rows
+with it, which other tests need.
 """
 
 import pytest
@@ -12,10 +14,16 @@ from jurisdictions import services
 from jurisdictions.cache import bump_data_version, data_version, has_uncommitted_writes
 from jurisdictions.csvio import export_csv_text
 from jurisdictions.importer import import_jurisdictions
-from jurisdictions.models import Enrollment, Jurisdiction
+from jurisdictions.models import Jurisdiction
 from tests.factories import EnrollmentFactory, JurisdictionFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
 
 LIST = reverse("jurisdictions:jurisdiction-list")
 
@@ -24,15 +32,9 @@ def detail(jurisdiction):
     return reverse("jurisdictions:jurisdiction-detail", kwargs={"slug": jurisdiction.slug})
 
 
-def test_a_committed_write_moves_the_data_version_on():
+def test_a_write_moves_the_data_version_on_at_commit(committed):
     before = data_version()
-    JurisdictionFactory()
-    assert data_version().token != before.token
-
-
-def test_a_write_inside_a_transaction_moves_the_version_at_commit():
-    before = data_version()
-    with transaction.atomic():
+    with committed():
         JurisdictionFactory()
         assert has_uncommitted_writes()
         assert data_version() == before
@@ -40,29 +42,41 @@ def test_a_write_inside_a_transaction_moves_the_version_at_commit():
     assert data_version().token != before.token
 
 
-def test_a_rolled_back_write_leaves_the_version_alone():
+def test_a_rolled_back_write_leaves_the_version_alone(committed):
     before = data_version()
-    with pytest.raises(RuntimeError), transaction.atomic():
+    with committed() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
         JurisdictionFactory()
         raise RuntimeError("abandon")
-    assert data_version() == before
+    assert (callbacks, has_uncommitted_writes(), data_version()) == ([], False, before)
 
 
-def test_queryset_update_and_delete_move_the_version_on():
-    jurisdiction = JurisdictionFactory()
+def test_a_transaction_registers_one_bump_however_many_rows_it_writes(committed):
+    with committed() as callbacks:
+        JurisdictionFactory.create_batch(5)
+        Jurisdiction.objects.update(ocd_id="ocd-division/country:us")
+    assert len(callbacks) == 1
+
+
+def test_queryset_update_and_delete_move_the_version_on(committed):
+    with committed():
+        jurisdiction = JurisdictionFactory()
     before = data_version()
-    Jurisdiction.objects.filter(pk=jurisdiction.pk).update(ocd_id="ocd-division/country:us")
+    with committed():
+        Jurisdiction.objects.filter(pk=jurisdiction.pk).update(ocd_id="ocd-division/country:us")
     updated = data_version()
     assert updated.token != before.token
-    Jurisdiction.objects.filter(pk=jurisdiction.pk).delete()
+    with committed():
+        Jurisdiction.objects.filter(pk=jurisdiction.pk).delete()
     assert data_version().token != updated.token
 
 
-def test_reads_leave_the_version_alone():
-    JurisdictionFactory()
+def test_reads_leave_the_version_alone(committed):
+    with committed():
+        JurisdictionFactory()
     before = data_version()
-    list(Jurisdiction.objects.all())
-    assert data_version() == before
+    with committed() as callbacks:
+        list(Jurisdiction.objects.all())
+    assert (callbacks, data_version()) == ([], before)
 
 
 def test_two_versions_never_share_a_last_modified_second():
@@ -71,8 +85,9 @@ def test_two_versions_never_share_a_last_modified_second():
     assert second.modified > first.modified
 
 
-def test_a_repeated_read_of_a_public_page_touches_no_database(client, django_assert_num_queries):
-    EnrollmentFactory(jurisdiction=JurisdictionFactory(name="Memphis"), status="letter_sent")
+def test_a_repeated_read_of_a_public_page_touches_no_database(client, committed, django_assert_num_queries):
+    with committed():
+        EnrollmentFactory(jurisdiction=JurisdictionFactory(name="Memphis"), status="letter_sent")
     first = client.get(LIST)
     assert (first.status_code, first["X-Cache"]) == (200, "miss")
     with django_assert_num_queries(0):
@@ -83,65 +98,107 @@ def test_a_repeated_read_of_a_public_page_touches_no_database(client, django_ass
     assert again["Last-Modified"] == first["Last-Modified"]
 
 
-def test_a_client_holding_the_current_etag_gets_a_304_without_the_database(client, django_assert_num_queries):
-    jurisdiction = JurisdictionFactory(name="Memphis")
+@pytest.mark.parametrize("path", ["/api/v1/jurisdictions/", "/api/v1/jurisdictions/memphis-tn/"])
+def test_a_repeated_api_read_touches_no_database(client, committed, django_assert_num_queries, path):
+    with committed():
+        EnrollmentFactory(jurisdiction=JurisdictionFactory(name="Memphis"), status="letter_sent")
+    first = client.get(path)
+    assert (first.status_code, first["X-Cache"]) == (200, "miss")
+    with django_assert_num_queries(0):
+        again = client.get(path)
+    assert (again.status_code, again["X-Cache"], again.json()) == (200, "hit", first.json())
+    assert (again["ETag"], again["Last-Modified"]) == (first["ETag"], first["Last-Modified"])
+    with django_assert_num_queries(0):
+        assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_a_client_holding_the_current_etag_gets_a_304_without_the_database(
+    client, committed, django_assert_num_queries
+):
+    with committed():
+        jurisdiction = JurisdictionFactory(name="Memphis")
     etag = client.get(detail(jurisdiction))["ETag"]
     with django_assert_num_queries(0):
         response = client.get(detail(jurisdiction), HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 304
 
 
-def test_an_admin_write_makes_the_next_read_fresh(client, admin_client):
-    jurisdiction = JurisdictionFactory(name="Memphis", geoid="4748000")
+def test_an_admin_write_makes_the_next_read_fresh(client, admin_client, committed):
+    with committed():
+        jurisdiction = JurisdictionFactory(name="Memphis", geoid="4748000")
     assert b"Memphis City" not in client.get(detail(jurisdiction)).content
-    etag = client.get(LIST)["ETag"]
+    api = client.get(f"/api/v1/jurisdictions/{jurisdiction.slug}/")
+    assert api.json()["name"] == "Memphis"
 
-    response = admin_client.post(
-        reverse("admin:jurisdictions_jurisdiction_change", args=[jurisdiction.pk]),
-        {
-            "name": "Memphis City",
-            "state": "TN",
-            "kind": "city",
-            "slug": jurisdiction.slug,
-            "geoid": "4748000",
-            "ocd_id": "",
-            "opened_version": 1,
-            "enrollments-TOTAL_FORMS": 0,
-            "enrollments-INITIAL_FORMS": 0,
-        },
-    )
+    with committed():
+        response = admin_client.post(
+            reverse("admin:jurisdictions_jurisdiction_change", args=[jurisdiction.pk]),
+            {
+                "name": "Memphis City",
+                "state": "TN",
+                "kind": "city",
+                "slug": jurisdiction.slug,
+                "geoid": "4748000",
+                "ocd_id": "",
+                "opened_version": 1,
+                "enrollments-TOTAL_FORMS": 0,
+                "enrollments-INITIAL_FORMS": 0,
+            },
+        )
     assert response.status_code == 302
+    assert not has_uncommitted_writes()
     assert b"Memphis City" in client.get(detail(jurisdiction)).content
-    fresh = client.get(LIST, HTTP_IF_NONE_MATCH=etag)
-    assert fresh.status_code == 200
-    assert b"Memphis City" in fresh.content
+    fresh = client.get(f"/api/v1/jurisdictions/{jurisdiction.slug}/", HTTP_IF_NONE_MATCH=api["ETag"])
+    assert (fresh.status_code, fresh["X-Cache"], fresh.json()["name"]) == (200, "miss", "Memphis City")
 
 
-def test_a_service_write_makes_the_next_read_fresh(client, staff_user):
-    enrollment = EnrollmentFactory(jurisdiction=JurisdictionFactory(name="Stockton", state="CA"))
+def test_a_service_write_makes_the_next_read_fresh(client, staff_user, committed):
+    with committed():
+        enrollment = EnrollmentFactory(jurisdiction=JurisdictionFactory(name="Stockton", state="CA"))
     page = detail(enrollment.jurisdiction)
+    api = f"/api/v1/jurisdictions/{enrollment.jurisdiction.slug}/"
     assert b"Letter sent" not in client.get(page).content
-    services.enrollment_set_status(
-        enrollment=enrollment, status="letter_sent", user=staff_user, via="admin", letter_sent_on=None
-    )
-    assert Enrollment.objects.get().status == "letter_sent"
+    assert client.get(api).json()["enrollments"][0]["status"] == "pending"
+    with committed():
+        services.enrollment_set_status(
+            enrollment=enrollment, status="letter_sent", user=staff_user, via="admin", letter_sent_on=None
+        )
     assert b"Letter sent" in client.get(page).content
+    assert client.get(api).json()["enrollments"][0]["status"] == "letter_sent"
 
 
-def test_an_import_makes_the_next_read_fresh(client):
-    EnrollmentFactory(jurisdiction=JurisdictionFactory(name="Stockton", state="CA"), status="pending")
+def test_an_import_makes_the_next_read_fresh(client, committed):
+    with committed():
+        EnrollmentFactory(jurisdiction=JurisdictionFactory(name="Stockton", state="CA"), status="pending")
     exported = export_csv_text(Jurisdiction.objects.all())
     assert b"Stockton City" not in client.get(LIST).content
-    report = import_jurisdictions(exported.replace("Stockton", "Stockton City").encode(), filename="x.csv")
+    assert client.get("/api/v1/jurisdictions/").json()["results"][0]["name"] == "Stockton"
+    with committed():
+        report = import_jurisdictions(
+            exported.replace("Stockton", "Stockton City").encode(), filename="x.csv"
+        )
     assert (report.ok, report.applied, report.summary()) == (True, True, "0 new, 1 changed, 0 unchanged")
     assert b"Stockton City" in client.get(LIST).content
+    assert client.get("/api/v1/jurisdictions/").json()["results"][0]["name"] == "Stockton City"
 
 
-def test_a_refused_import_leaves_the_cache_in_place(client):
-    JurisdictionFactory(name="Stockton", state="CA")
+def test_a_refused_import_leaves_the_cache_in_place(client, committed):
+    with committed():
+        JurisdictionFactory(name="Stockton", state="CA")
     client.get(LIST)
     before = data_version()
-    report = import_jurisdictions(b"name,state,kind\nNowhere,ZZ,city\n", filename="bad.csv")
+    with committed():
+        report = import_jurisdictions(b"name,state,kind\nNowhere,ZZ,city\n", filename="bad.csv")
     assert not report.ok
     assert data_version() == before
     assert client.get(LIST)["X-Cache"] == "hit"
+
+
+def test_a_read_inside_a_transaction_that_wrote_bypasses_the_cache(client, committed):
+    with committed():
+        JurisdictionFactory(name="Stockton", state="CA")
+    assert client.get(LIST)["X-Cache"] == "miss"
+    JurisdictionFactory(name="Modesto", state="CA")  # not committed yet
+    response = client.get(LIST)
+    assert not response.has_header("X-Cache")
+    assert b"Modesto" in response.content
