@@ -1,8 +1,10 @@
 """The partner JSON API (/api/v1/): declarative read-only ViewSets over the models.
 
 Filtering goes through the shared FilterSets in filters.py, pagination through `ApiPagination`
-(settings), throttling through DRF's anonymous/user throttles (settings). Writes are refused for
-anyone but staff by `StaffWriteOrReadOnly`; the staff-workflow issue adds the write methods.
+(settings), throttling through DRF's anonymous/user throttles (settings). Only staff write
+(`StaffWriteOrReadOnly`, then the model permission of their role); the writes themselves (PATCH an
+enrollment or a certification, POST a jurisdiction or an enrollment, If-Match) live in api_writes.py
+and go through the same services, rule, roles and history as the admin.
 """
 
 import datetime
@@ -24,6 +26,12 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from . import csvio
+from .api_writes import (
+    CertificationWriteMixin,
+    EnrollmentWriteMixin,
+    JurisdictionCreateMixin,
+    StaffModelPermissions,
+)
 from .cache import (
     CachedListMixin,
     CachedReadMixin,
@@ -194,7 +202,11 @@ class ApiViewSetMixin(ConditionalGetMixin):
 
     # IsAuthenticatedOrReadOnly is implied by the second; it is listed so that the schema shows
     # that reading needs no token.
-    permission_classes = [permissions.IsAuthenticatedOrReadOnly, StaffWriteOrReadOnly]
+    permission_classes = [
+        permissions.IsAuthenticatedOrReadOnly,
+        StaffWriteOrReadOnly,
+        StaffModelPermissions,
+    ]
 
     def perform_content_negotiation(self, request, force=False):
         try:
@@ -267,7 +279,12 @@ class ApiViewSetMixin(ConditionalGetMixin):
         ),
     ),
 )
-class JurisdictionViewSet(CachedReadMixin, ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class JurisdictionViewSet(
+    JurisdictionCreateMixin,
+    CachedReadMixin,
+    ApiViewSetMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
     """Jurisdictions by slug, with their enrollments and certifications."""
 
     # Like Jurisdiction.objects.with_enrollments(), plus each answer's source, which the API shows.
@@ -388,7 +405,11 @@ class StatusChangeViewSet(CachedListMixin, ApiViewSetMixin, mixins.ListModelMixi
     ),
 )
 class EnrollmentViewSet(
-    CachedRetrieveMixin, ApiViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    EnrollmentWriteMixin,
+    CachedRetrieveMixin,
+    ApiViewSetMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """An enrollment, the resource staff write status changes to."""
 
@@ -408,7 +429,11 @@ class EnrollmentViewSet(
     ),
 )
 class CertificationViewSet(
-    CachedRetrieveMixin, ApiViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    CertificationWriteMixin,
+    CachedRetrieveMixin,
+    ApiViewSetMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """A certification (one answer), the resource staff write answers to."""
 
