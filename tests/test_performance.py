@@ -112,3 +112,24 @@ def test_the_importer_costs_the_same_queries_for_a_small_and_a_larger_file(synth
         return len(captured)
 
     assert import_queries(10) == import_queries(100)
+
+
+def test_the_light_list_path_returns_exactly_what_the_serializer_returns(rf, synthetic):
+    from rest_framework.renderers import JSONRenderer
+    from rest_framework.request import Request
+
+    from jurisdictions.api import JurisdictionViewSet
+    from jurisdictions.serializers import JurisdictionListSerializer, JurisdictionSerializer
+    from tests.factories import EnrollmentFactory, JurisdictionFactory
+
+    # Beyond the synthetic mix: an enrollment without a source, notes and dates, and a jurisdiction
+    # without GEOID or enrollment.
+    EnrollmentFactory(jurisdiction=JurisdictionFactory(name="Aaa Town"), status="letter_sent")
+    JurisdictionFactory(name="Aab Town", geoid=None)
+    request = Request(rf.get(API_LIST))
+    objects = list(JurisdictionViewSet.queryset.order_by("name", "state", "pk")[:80])
+    context = {"request": request}
+    light = JurisdictionSerializer(objects, many=True, context=context)
+    assert isinstance(light, JurisdictionListSerializer)
+    per_object = [JurisdictionSerializer(j, context=context).data for j in objects]
+    assert JSONRenderer().render(light.data) == JSONRenderer().render(per_object)
