@@ -8,6 +8,8 @@ from django.core.paginator import InvalidPage
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
+from .paging import DeferredJoinPaginator
+
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
@@ -24,6 +26,7 @@ def _whole_number(request, name, default):
 
 
 class ApiPagination(PageNumberPagination):
+    django_paginator_class = DeferredJoinPaginator  # deep pages read the index, not 80,000 rows
     page_size = DEFAULT_PAGE_SIZE
     max_page_size = MAX_PAGE_SIZE
     page_size_query_param = "page_size"

@@ -4,7 +4,7 @@ Thin views: the filtering is `JurisdictionFilter` (shared with the API), the que
 models' QuerySet methods, and the CSV format is `csvio`'s.
 """
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Count, Max, Prefetch
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -22,6 +22,7 @@ from .models import (
     State,
     StatusChange,
 )
+from .paging import DeferredJoinPaginator
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -235,7 +236,7 @@ def jurisdiction_list(request):
     }
     status = 400 if errors else 200
     if not errors:
-        paginator = Paginator(filterset.qs, per_page)
+        paginator = DeferredJoinPaginator(filterset.qs, per_page)
         raw_page = data.get("page") or 1
         try:
             page = paginator.page(raw_page)

@@ -133,3 +133,21 @@ def test_the_light_list_path_returns_exactly_what_the_serializer_returns(rf, syn
     assert isinstance(light, JurisdictionListSerializer)
     per_object = [JurisdictionSerializer(j, context=context).data for j in objects]
     assert JSONRenderer().render(light.data) == JSONRenderer().render(per_object)
+
+
+@pytest.mark.parametrize(
+    "query", ["", "ordering=-updated_at", "kind=city&kind=other", "ordering=status", "search=synthetic&kind=city"]
+)
+def test_deep_pages_list_the_same_rows_in_the_same_order_as_plain_slicing(synthetic, query):
+    from django.core.paginator import Paginator
+    from django.http import QueryDict
+
+    from jurisdictions.filters import JurisdictionFilter
+    from jurisdictions.paging import DeferredJoinPaginator
+
+    filterset = JurisdictionFilter(QueryDict(query), queryset=Jurisdiction.objects.all())
+    assert filterset.is_valid()
+    for number in (1, 2, 3):
+        deferred = [j.pk for j in DeferredJoinPaginator(filterset.qs, 7).page(number)]
+        plain = [j.pk for j in Paginator(filterset.qs, 7).page(number)]
+        assert deferred == plain and len(plain) == 7
