@@ -133,6 +133,10 @@ def test_the_light_list_path_returns_exactly_what_the_serializer_returns(rf, syn
     assert isinstance(light, JurisdictionListSerializer)
     per_object = [JurisdictionSerializer(j, context=context).data for j in objects]
     assert JSONRenderer().render(light.data) == JSONRenderer().render(per_object)
+    # The values path, for jurisdictions without prefetched enrollments (what the API list uses).
+    bare = list(Jurisdiction.objects.order_by("name", "state", "pk")[:80])
+    values = JurisdictionSerializer(bare, many=True, context=context).data
+    assert JSONRenderer().render(values) == JSONRenderer().render(per_object)
 
 
 @pytest.mark.parametrize(
