@@ -356,3 +356,18 @@ def test_of_two_writers_holding_the_same_version_one_wins_and_the_other_is_refus
         assert in_own_connection(state) == (winner, 2, 2)
     finally:
         in_own_connection(cleanup)
+
+
+def test_restoring_a_program_brings_back_its_requirements(reviewer):
+    from jurisdictions.models import Program, Requirement
+    from tests.factories import ProgramFactory, RequirementFactory
+
+    program = ProgramFactory(slug="ppp")
+    codes = [RequirementFactory(program=program, code=code).code for code in ("training", "reporting")]
+    pk = program.pk
+    program.delete()
+    assert not Requirement.objects.filter(program_id=pk).exists()
+    restored, records = services.record_restore(model=Program, object_id=pk, user=reviewer, via="admin")
+    assert (restored.slug, len(records)) == ("ppp", 3)
+    assert sorted(Requirement.objects.filter(program_id=pk).values_list("code", flat=True)) == sorted(codes)
+    assert services.deleted_records(Requirement) == []
