@@ -38,24 +38,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# Bounds for --check: (measure, limit). Query counts must stay constant whatever the size; the
-# ratio bounds leave room for a busy CI machine around the targets of docs/performance.md.
+# Bounds for --check. Query counts are exact ceilings (today's counts: they must not grow). The
+# ratio bounds are for the CI size (2,000 jurisdictions), where the fixed cost of a request
+# (middleware, DRF, throttles) weighs more against a 6 ms raw query than at 90,000, where the
+# target is 1.5 (docs/performance.md); they catch a return of per-object serialisation (3-15x).
 BOUNDS = {
-    "api_list_first.queries": 8,
-    "api_list_filtered.queries": 8,
-    "api_list_deep.queries": 8,
-    "api_detail.queries": 8,
-    "html_list.queries": 12,
-    "html_detail.queries": 12,
+    "api_list_first.queries": 3,
+    "api_list_filtered.queries": 4,
+    "api_list_deep.queries": 3,
+    "api_detail.queries": 3,
+    "html_list.queries": 10,
+    "html_detail.queries": 7,
     "api_list_first.cached_queries": 0,
+    "api_list_filtered.cached_queries": 0,
+    "api_list_deep.cached_queries": 0,
     "api_detail.cached_queries": 0,
     "html_list.cached_queries": 0,
     "html_detail.cached_queries": 0,
-    "api_list_first.ratio": 2.0,
-    "api_list_filtered.ratio": 2.0,
-    "api_list_deep.ratio": 2.0,
+    "api_list_first.ratio": 3.0,
+    "api_list_filtered.ratio": 3.0,
+    "api_list_deep.ratio": 3.0,
     "api_list_first.cached_ratio": 1.0,
+    "api_list_filtered.cached_ratio": 1.0,
+    "api_list_deep.cached_ratio": 1.0,
     "csv_export.memory_mb": 30,
+    "csv_export.queries": 10,  # 3 + 2 per chunk of 2,000 jurisdictions: 5 at the CI size
 }
 
 
