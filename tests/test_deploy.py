@@ -152,6 +152,9 @@ def served(tmp_path_factory):
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=SECRET,
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        # The browser test reaches gunicorn over plain HTTP, telling it (as a TLS proxy would) that
+        # the request was HTTPS; its forms then come from this origin.
+        DJANGO_CSRF_TRUSTED_ORIGINS=f"http://127.0.0.1:{port}",
         DJANGO_SECURE="1",
         DJANGO_BEHIND_PROXY="1",
         DJANGO_NUM_PROXIES="1",
@@ -258,3 +261,70 @@ def test_the_logs_are_json_lines_carrying_the_request_id(served):
     lines = [json.loads(line) for line in served["log"].read_text().splitlines() if line.startswith("{")]
     mine = [line for line in lines if line.get("request_id") == "deploy-check-1"]
     assert [(line["path"], line["status"]) for line in mine] == [("/healthz", 200)]
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.browser
+def test_the_admin_and_the_api_docs_work_under_the_content_security_policy(served):
+    """The CSP allows only our own origin; the admin and Swagger UI must still run in a real browser."""
+    if not Path(CHROMIUM).exists():
+        message = "Chromium is missing (sudo apt-get install chromium)"
+        if os.environ.get("PSP_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    password = uuid.uuid4().hex + "-Aa1"
+    created = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "createsuperuser",
+            "--no-input",
+            "--username",
+            "csp",
+            "--email",
+            "csp@example.org",
+        ],
+        cwd=ROOT,
+        env={**served["env"], "DJANGO_SUPERUSER_PASSWORD": password},
+        capture_output=True,
+        text=True,
+    )
+    assert created.returncode == 0, created.stderr
+    base = f"http://127.0.0.1:{served['port']}"
+    problems = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox"]
+        )
+        try:
+            context = browser.new_context(extra_http_headers={"X-Forwarded-Proto": "https"})
+            page = context.new_page()
+            page.on(
+                "console",
+                lambda m: (
+                    problems.append(f"{m.location.get('url')}: {m.text}")
+                    if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico")
+                    else None
+                ),
+            )
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.goto(f"{base}/admin/login/?next=/admin/")
+            page.fill("#id_username", "csp")
+            page.fill("#id_password", password)
+            page.click("input[type=submit]")
+            page.wait_for_load_state("networkidle")
+            assert page.url == f"{base}/admin/"
+            for path in ("/admin/jurisdictions/jurisdiction/", "/admin/jurisdictions/jurisdiction/add/"):
+                page.goto(base + path)
+                page.wait_for_load_state("networkidle")
+                assert page.locator("#content h1").count() == 1, path
+            page.goto(f"{base}/api/v1/docs/")
+            page.wait_for_selector(".opblock", timeout=20000)
+            assert page.locator(".opblock").count() >= 5
+        finally:
+            browser.close()
+    assert problems == []
