@@ -538,7 +538,9 @@ def main():
     size = ensure_size(args.size, args.generate, args.seed)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE")
+            # Fresh statistics and visibility map (earlier runs' rolled-back imports leave dead
+            # rows that would keep index-only scans visiting the table).
+            cursor.execute("VACUUM ANALYZE")
     meta = {
         "jurisdictions": size,
         "database": f"{connection.vendor} {connection.settings_dict.get('NAME')}",
