@@ -202,3 +202,25 @@ def test_a_read_inside_a_transaction_that_wrote_bypasses_the_cache(client, commi
     response = client.get(LIST)
     assert not response.has_header("X-Cache")
     assert b"Modesto" in response.content
+
+
+def test_an_api_write_makes_the_next_read_fresh(client, committed):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from tests.factories import StaffUserFactory
+
+    with committed():
+        enrollment = EnrollmentFactory(jurisdiction=JurisdictionFactory(name="Stockton", state="CA"))
+        editor = APIClient()
+        token = Token.objects.create(user=StaffUserFactory(groups=["Editor"]))
+        editor.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    detail_api = f"/api/v1/jurisdictions/{enrollment.jurisdiction.slug}/"
+    hold = enrollment.certifications.get(requirement__code="hold_request")
+    assert client.get(detail_api).json()["enrollments"][0]["certifications"][2]["answer"] == "unknown"
+    assert client.get(detail_api)["X-Cache"] == "hit"
+    with committed():
+        response = editor.patch(f"/api/v1/certifications/{hold.pk}/", {"answer": "no"}, format="json")
+    assert response.status_code == 200
+    fresh = client.get(detail_api)
+    assert (fresh["X-Cache"], fresh.json()["enrollments"][0]["certifications"][2]["answer"]) == ("miss", "no")
