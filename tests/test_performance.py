@@ -155,3 +155,18 @@ def test_deep_pages_list_the_same_rows_in_the_same_order_as_plain_slicing(synthe
         deferred = [j.pk for j in DeferredJoinPaginator(filterset.qs, 7).page(number)]
         plain = [j.pk for j in Paginator(filterset.qs, 7).page(number)]
         assert deferred == plain and len(plain) == 7
+
+
+@pytest.mark.parametrize("path", ["", "?page_size=3&ordering=-updated_at", "?status=bogus", "nowhere-zz/"])
+def test_the_api_json_renderer_writes_exactly_what_drf_writes(rf, synthetic, path):
+    from rest_framework.renderers import JSONRenderer
+
+    from jurisdictions.api import JurisdictionViewSet
+    from jurisdictions.renderers import FastJSONRenderer
+
+    request = rf.get(f"{API_LIST}{path}", HTTP_ACCEPT="application/json")
+    action = {"get": "retrieve" if path.endswith("/") else "list"}
+    kwargs = {"slug": path.rstrip("/")} if path.endswith("/") else {}
+    response = JurisdictionViewSet.as_view(action)(request, **kwargs)
+    assert isinstance(response.accepted_renderer, FastJSONRenderer)
+    assert response.rendered_content == JSONRenderer().render(response.data)
