@@ -140,7 +140,8 @@ def test_the_light_list_path_returns_exactly_what_the_serializer_returns(rf, syn
 
 
 @pytest.mark.parametrize(
-    "query", ["", "ordering=-updated_at", "kind=city&kind=other", "ordering=status", "search=synthetic&kind=city"]
+    "query",
+    ["", "ordering=-updated_at", "kind=city&kind=other", "ordering=status", "search=synthetic&kind=city"],
 )
 def test_deep_pages_list_the_same_rows_in_the_same_order_as_plain_slicing(synthetic, query):
     from django.core.paginator import Paginator
