@@ -171,3 +171,18 @@ def test_the_api_json_renderer_writes_exactly_what_drf_writes(rf, synthetic, pat
     response = JurisdictionViewSet.as_view(action)(request, **kwargs)
     assert isinstance(response.accepted_renderer, FastJSONRenderer)
     assert response.rendered_content == JSONRenderer().render(response.data)
+
+
+def test_the_fast_import_path_keeps_a_note_that_looks_like_copys_null_marker():
+    from jurisdictions.models import Enrollment
+
+    text = (
+        "name,state,kind,program,status,notes\n"
+        "Memphis,TN,city,psp,pending,\\N\n"
+        "Jackson,TN,city,psp,pending,\n"
+    )
+    report = import_jurisdictions(text.encode(), filename="marker.csv")
+    assert (report.ok, report.summary()) == (True, "2 new, 0 changed, 0 unchanged")
+    notes = dict(Enrollment.objects.values_list("jurisdiction__slug", "notes"))
+    assert notes == {"memphis-tn": "\\N", "jackson-tn": ""}
+    assert Jurisdiction.objects.get(slug="jackson-tn").geoid is None
