@@ -86,7 +86,31 @@ class JurisdictionOrdering(django_filters.OrderingFilter):
         return qs.order_by(*order, "name", "state", "pk")
 
 
-class JurisdictionFilter(django_filters.FilterSet):
+class StrictFilterSet(django_filters.FilterSet):
+    """A FilterSet that refuses parameters it does not know, so a typo never returns everything."""
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.unknown_params = sorted(set(data or {}) - set(self.filters) - NON_FILTER_PARAMS)
+
+    def is_valid(self):
+        valid = super().is_valid()
+        known = ", ".join(sorted(set(self.filters) | NON_FILTER_PARAMS))
+        for name in self.unknown_params:
+            # Keyed by the parameter itself so an API client sees which one was not understood.
+            self.form.errors.setdefault(name, self.form.error_class()).data[:] = [
+                forms.ValidationError(
+                    # Values go in params, never into the message itself: a name such as "x%"
+                    # would otherwise break the %-formatting that error rendering applies.
+                    "Unknown parameter “%(name)s”. Known parameters: %(known)s.",
+                    code="unknown_parameter",
+                    params={"name": name, "known": known},
+                )
+            ]
+        return valid and not self.unknown_params
+
+
+class JurisdictionFilter(StrictFilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
         label="Name contains",
@@ -150,26 +174,6 @@ class JurisdictionFilter(django_filters.FilterSet):
         model = Jurisdiction
         fields = []
 
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        self.unknown_params = sorted(set(data or {}) - set(self.filters) - NON_FILTER_PARAMS)
-
-    def is_valid(self):
-        valid = super().is_valid()
-        errors = self.form.errors
-        for name in self.unknown_params:
-            # Keyed by the parameter itself so an API client sees which one was not understood.
-            errors.setdefault(name, self.form.error_class()).data[:] = [
-                forms.ValidationError(
-                    # Values go in params, never into the message itself: a name such as "x%"
-                    # would otherwise break the %-formatting that error rendering applies.
-                    "Unknown parameter “%(name)s”. Known parameters: %(known)s.",
-                    code="unknown_parameter",
-                    params={"name": name, "known": ", ".join(sorted(set(self.filters) | NON_FILTER_PARAMS))},
-                )
-            ]
-        return valid and not self.unknown_params
-
     def filter_search(self, queryset, name, value):
         return queryset.filter(name__icontains=value.strip())
 
@@ -218,7 +222,7 @@ class JurisdictionFilter(django_filters.FilterSet):
 # --- Change feed (API) ---------------------------------------------------------------------------
 
 
-class StatusChangeFilter(django_filters.FilterSet):
+class StatusChangeFilter(StrictFilterSet):
     """Filters of the change feed; like JurisdictionFilter, an unknown parameter is an error."""
 
     since = UtcIsoDateTimeFilter(
@@ -248,21 +252,3 @@ class StatusChangeFilter(django_filters.FilterSet):
     class Meta:
         model = StatusChange
         fields = []
-
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        self.unknown_params = sorted(set(data or {}) - set(self.filters) - NON_FILTER_PARAMS)
-
-    def is_valid(self):
-        valid = super().is_valid()
-        for name in self.unknown_params:
-            self.form.errors.setdefault(name, self.form.error_class()).data[:] = [
-                forms.ValidationError(
-                    # Values go in params, never into the message itself: a name such as "x%"
-                    # would otherwise break the %-formatting that error rendering applies.
-                    "Unknown parameter “%(name)s”. Known parameters: %(known)s.",
-                    code="unknown_parameter",
-                    params={"name": name, "known": ", ".join(sorted(set(self.filters) | NON_FILTER_PARAMS))},
-                )
-            ]
-        return valid and not self.unknown_params
