@@ -8,6 +8,9 @@ running the same file twice changes nothing the second time.
 import csv
 import datetime
 import io
+import itertools
+import operator
+import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -68,6 +71,43 @@ MAX_LENGTHS = {
     "source_publisher": Source._meta.get_field("publisher").max_length,
     "source_url": Source._meta.get_field("url").max_length,
 }
+
+
+SLUG = re.compile(r"[a-z0-9_-]+")
+URL_VALIDATOR = URLValidator(schemes=["http", "https"])
+
+
+def _validates(validator, value):
+    try:
+        validator(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _regex_check(validator):
+    """A check by the model's RegexValidator: its message for an invalid value, or None.
+
+    The pattern is tried directly and the validator called only to word a failure: calling it for
+    every value (a lazy regex, then the message machinery) cost a 90,000-row file several seconds.
+    """
+    assert not validator.inverse_match
+    pattern = re.compile(validator.regex.pattern, validator.regex.flags)
+
+    def check(value):
+        if pattern.search(value):
+            return None
+        try:
+            validator(value)
+        except ValidationError as exc:
+            return exc.messages[0]
+        return None
+
+    return check
+
+
+CHECK_GEOID = _regex_check(geoid_validator)
+CHECK_OCD_ID = _regex_check(ocd_id_validator)
 
 
 class ImportError_(Exception):
@@ -233,95 +273,140 @@ def _parse_date(value):
         raise ValueError(f"“{value}” is not a date; write it as YYYY-MM-DD.") from None
 
 
-def _copy(cursor, model, objs, attnames, extra=()):
-    """Write rows with COPY (PostgreSQL's bulk path): `attnames` of each object, then `extra`."""
-    by_attname = {f.attname: f for f in model._meta.concrete_fields}
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for obj in objs:
-        row = [getattr(obj, a) for a in attnames]
-        row.extend(extra)
-        writer.writerow([r"\N" if v is None else v for v in row])
-    buffer.seek(0)
-    columns = ", ".join(
-        connection.ops.quote_name(by_attname[a].column) for a in [*attnames, *EXTRA[: len(extra)]]
-    )
-    cursor.copy_expert(
-        f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) "
-        r"FROM STDIN WITH (FORMAT csv, NULL '\N')",
-        buffer,
-    )
-
-
+# -- writing new rows --------------------------------------------------------------------------
+STEP_COLUMNS = [
+    "enrollment_id",
+    "from_status",
+    "to_status",
+    "changed_at",
+    "effective_on",
+    "changed_by_id",
+    "via",
+    "note",
+    "source_id",
+]
 # History columns written after the tracked fields, in this order.
-EXTRA = ["history_date", "history_change_reason", "history_type", "history_user_id", "history_via"]
+HISTORY_EXTRA = ["history_date", "history_change_reason", "history_type", "history_user_id", "history_via"]
 
 
-def _fast_path(objs):
-    """COPY is used on PostgreSQL unless a text value is the NULL marker itself (then INSERT)."""
-    if connection.vendor != "postgresql":
-        return False
-    return not any(v == r"\N" for obj in objs for v in obj.__dict__.values() if isinstance(v, str))
+def _stamped(field):
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
 
 
-def _create_with_history(objs, model, *, history, batch_size=2000):
-    """`bulk_create_with_history`, writing the same rows and history records, fast on PostgreSQL.
+class _CsvStream:
+    """The file psycopg2 reads a COPY from: CSV lines formatted a chunk at a time as it asks, so that
+    PostgreSQL inserts one chunk while Python formats the next."""
 
-    Django's bulk_create and simple-history's bulk_history_create prepare every value of every
-    object in Python (about 100 us a row), and a 90,000-row file writes some 800,000 rows. On
-    PostgreSQL the ids are taken from the sequence in one query and the rows go in with COPY.
-    Other databases use the helpers themselves.
+    def __init__(self, rows, chunk_rows=2000):
+        self.rows = iter(rows)
+        self.chunk_rows = chunk_rows
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\n")
+
+    def read(self, size=-1):
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerows(itertools.islice(self.rows, self.chunk_rows))
+        return self.buffer.getvalue()
+
+
+def _copy_rows(cursor, model, attnames, rows):
+    """COPY `rows` (tuples of the values of `attnames`) into `model`'s table.
+
+    CSV with its default NULL, an unquoted empty cell: the NOT NULL columns are named in
+    FORCE_NOT_NULL so that an empty cell there is an empty string, and an empty cell in a nullable
+    column is NULL. No caller writes "" to a nullable text column (an empty GEOID is NULL, and the
+    history's change reason is never empty), so no value changes on the way in.
     """
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(fields[a].column) for a in attnames)
+    not_null = ", ".join(quote(fields[a].column) for a in attnames if not fields[a].null)
+    cursor.copy_expert(
+        f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN "
+        f"WITH (FORMAT csv, FORCE_NOT_NULL ({not_null}))",
+        _CsvStream(rows),
+    )
+
+
+def _write_new(model, attnames, values, *, now, history=None):
+    """Insert rows given as tuples of the values of `attnames`; return their ids, in order.
+
+    The other columns take their defaults, and the auto_now timestamps `now`. With `history`
+    (simple-history's bulk arguments) each row also gets its "+" history record.
+
+    On PostgreSQL the ids come from the sequence in one query and the rows go in with COPY:
+    Django's bulk_create and simple-history's bulk_history_create prepare every value of every
+    object in Python, and a 90,000-row file writes some 800,000 rows. Other databases use those
+    helpers.
+    """
+    if not values:
+        return []
+    if connection.vendor != "postgresql":
+        objs = [model(**dict(zip(attnames, v, strict=True))) for v in values]
+        if history:
+            bulk_create_with_history(objs, model, batch_size=2000, **history)
+        else:
+            model.objects.bulk_create(objs, batch_size=2000)
+        return [obj.pk for obj in objs]
+
+    pk = model._meta.pk.attname
+    rest = [f for f in model._meta.concrete_fields if f.attname != pk and f.attname not in attnames]
+    # Each row is read from one tuple: (id, *values, *defaults, *history columns).
+    constants = [now if _stamped(f) else f.get_default() for f in rest]
+    names = [pk, *attnames, *(f.attname for f in rest)]
+    if history:
+        user = history["default_user"]
+        reason = history["default_change_reason"]
+        if not reason:
+            raise ValueError("An import's history records need a change reason.")
+        via = (history.get("custom_historical_attrs") or {}).get("history_via", "")
+        constants += [now, reason, "+", user.pk if user else None, via]
+        names += HISTORY_EXTRA
+    position = {name: i for i, name in enumerate(names)}
+    columns = [f.attname for f in model._meta.concrete_fields]
+    row_of = operator.itemgetter(*(position[a] for a in columns))
+    # Formatted once here rather than by the csv writer on every row.
+    constants = tuple(str(c) if isinstance(c, datetime.date) else c for c in constants)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, len(values)],
+        )
+        ids = [i for (i,) in cursor.fetchall()]
+        full = [(i, *v, *constants) for i, v in zip(ids, values, strict=True)]
+        _copy_rows(cursor, model, columns, map(row_of, full))
+        if history:
+            historical = model.history.model
+            tracked = [f.attname for f in historical.tracked_fields] + HISTORY_EXTRA
+            history_row_of = operator.itemgetter(*(position[a] for a in tracked))
+            _copy_rows(cursor, historical, tracked, map(history_row_of, full))
+    note_write(connection)
+    return ids
+
+
+def _create_objects(objs, model, *, now, history):
+    """Insert new model instances (and their history), then mark them saved with their ids."""
     if not objs:
-        return objs
-    if not _fast_path(objs):
-        return bulk_create_with_history(objs, model, batch_size=batch_size, **history)
-    now = history["default_date"]
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    stamped = [
-        f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    ]
-    user = history["default_user"]
-    via = (history.get("custom_historical_attrs") or {}).get("history_via", "")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, model._meta.pk.column, len(objs)],
-        )
-        ids = [pk for (pk,) in cursor.fetchall()]
-        for obj, pk in zip(objs, ids, strict=True):
-            obj.pk = pk
-            obj._state.adding = False
-            obj._state.db = connection.alias
-            for attname in stamped:
-                setattr(obj, attname, now)
-        _copy(cursor, model, objs, [f.attname for f in model._meta.concrete_fields])
-        historical = model.history.model
-        _copy(
-            cursor,
-            historical,
-            objs,
-            [f.attname for f in historical.tracked_fields],
-            [now, history["default_change_reason"] or "", "+", user.pk if user else None, via],
-        )
-    note_write(connection)
-    return objs
+        return
+    attnames = [f.attname for f in model._meta.concrete_fields if not f.primary_key and not _stamped(f)]
+    values_of = operator.attrgetter(*attnames)
+    ids = _write_new(model, attnames, [values_of(obj) for obj in objs], now=now, history=history)
+    stamped = [f.attname for f in model._meta.concrete_fields if _stamped(f)]
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+        for attname in stamped:
+            setattr(obj, attname, now)
 
 
-def _insert(objs, model, *, batch_size=2000):
-    """Rows without history (status changes): COPY on PostgreSQL, bulk_create elsewhere."""
-    if not _fast_path(objs):
-        return model.objects.bulk_create(objs, batch_size=batch_size)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, model._meta.pk.column, len(objs)],
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
-        _copy(cursor, model, objs, [f.attname for f in model._meta.concrete_fields])
-    note_write(connection)
-    return objs
+def _any(queryset, column, values):
+    """`queryset` narrowed to rows whose `column` is one of `values`, passed as one PostgreSQL array
+    (building a 90,000-value `__in` lookup costs Django more than the query)."""
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    column = connection.ops.quote_name(column)
+    return queryset.extra(where=[f"{table}.{column} = ANY(%s)"], params=[list(values)])
 
 
 class _Plan:
@@ -333,6 +418,7 @@ class _Plan:
         fixed = set(JURISDICTION_COLUMNS + ENROLLMENT_COLUMNS + TAIL_COLUMNS)
         self.answer_columns = [c for c in header if c not in fixed]
         self.report = report
+        self.valid_urls = {}  # a file cites few sources: each URL is checked once
         self.programs = {p.slug: p for p in Program.objects.all()}
         self.requirements = {}
         for r in Requirement.objects.order_by("order", "code"):
@@ -384,17 +470,16 @@ class _Plan:
             error("kind", f"“{get('kind')}” is not a kind; use one of {', '.join(Jurisdiction.Kind.values)}.")
         row["kind"] = kind
         slug = get("slug").lower() or Jurisdiction.make_slug(row["name"], state)
-        if not slug or not all(ch.isalnum() and ch.isascii() or ch in "-_" for ch in slug):
+        if not SLUG.fullmatch(slug):
             error("slug", f"“{slug}” is not a slug: use lowercase letters, digits and hyphens.")
         row["slug"] = slug
         row["geoid"] = get("geoid") or None
         row["ocd_id"] = get("ocd_id")
-        for column, validator in (("geoid", geoid_validator), ("ocd_id", ocd_id_validator)):
+        for column, check in (("geoid", CHECK_GEOID), ("ocd_id", CHECK_OCD_ID)):
             if row[column]:
-                try:
-                    validator(row[column])
-                except ValidationError as exc:
-                    error(column, exc.messages[0])
+                message = check(row[column])
+                if message:
+                    error(column, message)
 
         for column in DATE_COLUMNS:
             value = get(column)
@@ -446,9 +531,9 @@ class _Plan:
         row["source"] = None
         title, url = get("source_title"), get("source_url")
         if url:
-            try:
-                URLValidator(schemes=["http", "https"])(url)
-            except ValidationError:
+            if url not in self.valid_urls:
+                self.valid_urls[url] = _validates(URL_VALIDATOR, url)
+            if not self.valid_urls[url]:
                 error("source_url", f"“{url}” is not a web address starting with http:// or https://.")
         if title:
             row["source"] = (title, url, get("source_publisher"), row["source_date"])
@@ -483,35 +568,53 @@ class _Plan:
         return row
 
     def _load(self, slugs, geoids, *, lock):
-        # A large file reads every jurisdiction (cheaper than a 90,000-value IN list); the related
-        # rows are then selected by subquery rather than by a list of ids.
-        every = len(slugs) > 5000
-        scope = Jurisdiction.objects.all() if every else Jurisdiction.objects.filter(slug__in=slugs)
-        jurisdictions = scope.select_for_update() if lock else scope
-        self.jurisdictions = {j.slug: j for j in jurisdictions}
-        enrollments = Enrollment.objects.all()
-        if not every:
-            enrollments = enrollments.filter(jurisdiction__in=scope.values("pk"))
-        if lock:
-            enrollments = enrollments.select_for_update()
-        self.enrollments = {(e.jurisdiction_id, e.program_id): e for e in enrollments}
+        """Read (and with `lock`, lock) the file's jurisdictions, their enrollments and answers."""
+        if connection.vendor == "postgresql":
+            # Rows are matched by one array parameter each rather than a 90,000-value IN list, so
+            # a file of new jurisdictions reads and locks nothing. A large file's slugs are matched
+            # in Python against every (slug, id): cheaper than a 90,000-text array.
+            if len(slugs) > 5000:
+                every = dict(Jurisdiction.objects.values_list("slug", "pk"))
+                scope = _any(Jurisdiction.objects.all(), "id", [every[s] for s in slugs if s in every])
+            else:
+                scope = _any(Jurisdiction.objects.all(), "slug", slugs)
+            jurisdictions = scope.select_for_update() if lock else scope
+            self.jurisdictions = {j.slug: j for j in jurisdictions}
+            enrollments = _any(
+                Enrollment.objects.all(), "jurisdiction_id", [j.pk for j in self.jurisdictions.values()]
+            )
+            enrollments = enrollments.select_for_update() if lock else enrollments
+            self.enrollments = {(e.jurisdiction_id, e.program_id): e for e in enrollments}
+            certifications = _any(
+                Certification.objects.order_by(), "enrollment_id", [e.pk for e in self.enrollments.values()]
+            )
+            geoid_owners = _any(Jurisdiction.objects.all(), "geoid", geoids)
+        else:
+            # A large file reads every jurisdiction (cheaper than a 90,000-value IN list); the
+            # related rows are then selected by subquery rather than by a list of ids.
+            every = len(slugs) > 5000
+            scope = Jurisdiction.objects.all() if every else Jurisdiction.objects.filter(slug__in=slugs)
+            jurisdictions = scope.select_for_update() if lock else scope
+            self.jurisdictions = {j.slug: j for j in jurisdictions}
+            enrollments = Enrollment.objects.all()
+            if not every:
+                enrollments = enrollments.filter(jurisdiction__in=scope.values("pk"))
+            if lock:
+                enrollments = enrollments.select_for_update()
+            self.enrollments = {(e.jurisdiction_id, e.program_id): e for e in enrollments}
+            certifications = Certification.objects.order_by()
+            if not every:
+                certifications = certifications.filter(enrollment__jurisdiction__in=scope.values("pk"))
+            geoid_owners = Jurisdiction.objects.filter(geoid__in=geoids)
         # Answers as plain tuples (pk, answer, facility_operator): a 90,000-row file holds about
         # 230,000 of them, and only those that change are read again as objects in `apply`.
-        certifications = Certification.objects.order_by()
-        if not every:
-            certifications = certifications.filter(enrollment__jurisdiction__in=scope.values("pk"))
         self.certifications = {
             (enrollment_id, requirement_id): StoredAnswer(pk, answer, operator)
             for pk, enrollment_id, requirement_id, answer, operator in certifications.values_list(
                 "pk", "enrollment_id", "requirement_id", "answer", "facility_operator"
             )
         }
-        if every:
-            self.geoid_owner = {j.geoid: j.slug for j in self.jurisdictions.values() if j.geoid in geoids}
-        else:
-            self.geoid_owner = dict(
-                Jurisdiction.objects.filter(geoid__in=geoids).values_list("geoid", "slug")
-            )
+        self.geoid_owner = dict(geoid_owners.values_list("geoid", "slug"))
         self.sources = {(s.title, s.url): s for s in Source.objects.all()}
 
     # -- comparing -----------------------------------------------------------------------------
@@ -683,7 +786,7 @@ class _Plan:
         }
 
         if self.new_sources:
-            _create_with_history(list(self.new_sources.values()), Source, history=history)
+            _create_objects(list(self.new_sources.values()), Source, now=now, history=history)
         if self.changed_sources:
             for s in self.changed_sources.values():
                 s.updated_at = now
@@ -695,7 +798,7 @@ class _Plan:
             )
 
         if self.new_jurisdictions:
-            _create_with_history(list(self.new_jurisdictions.values()), Jurisdiction, history=history)
+            _create_objects(list(self.new_jurisdictions.values()), Jurisdiction, now=now, history=history)
         if self.changed_jurisdictions:
             for j in self.changed_jurisdictions.values():
                 j.version += 1
@@ -711,8 +814,7 @@ class _Plan:
         for e in self.new_enrollments:
             e.jurisdiction_id = e.jurisdiction.pk
             e.source_id = e.source.pk if e.source else None
-        if self.new_enrollments:
-            _create_with_history(self.new_enrollments, Enrollment, history=history)
+        _create_objects(self.new_enrollments, Enrollment, now=now, history=history)
         if self.changed_enrollments:
             for e in self.changed_enrollments:
                 e.source_id = e.source.pk if e.source else None
@@ -738,17 +840,20 @@ class _Plan:
         for enrollment, requirement, answer in self.answer_changes:
             known = self.certifications.get((enrollment.pk, requirement.pk))
             if known is None:
-                new_answers.append(
-                    Certification(enrollment_id=enrollment.pk, requirement_id=requirement.pk, answer=answer)
-                )
+                new_answers.append((enrollment.pk, requirement.pk, answer))
             else:
                 existing = stored[known.pk]
                 existing.answer = answer
                 existing.version += 1
                 existing.updated_at = now
                 changed_answers.append(existing)
-        if new_answers:
-            _create_with_history(new_answers, Certification, history=history)
+        _write_new(
+            Certification,
+            ["enrollment_id", "requirement_id", "answer"],
+            new_answers,
+            now=now,
+            history=history,
+        )
         if changed_answers:
             bulk_update_with_history(
                 changed_answers,
@@ -758,22 +863,13 @@ class _Plan:
                 **history,
             )
 
+        user_id = user.pk if user else None
         steps = [
-            StatusChange(
-                enrollment_id=e.pk,
-                from_status=e._previous_status,
-                to_status=e.status,
-                changed_at=now,
-                effective_on=e.status_since,
-                changed_by=user,
-                via=VIA,
-                note=reason,
-                source_id=e.source_id,
-            )
+            (e.pk, e._previous_status, e.status, now, e.status_since, user_id, VIA, reason, e.source_id)
             for e in self.new_enrollments + self.changed_enrollments
             if e._previous_status != e.status
         ]
-        _insert(steps, StatusChange)
+        _write_new(StatusChange, STEP_COLUMNS, steps, now=now)
 
         # A jurisdiction's updated_at covers its enrollments and answers, for `updated_since`.
         touched = {e.jurisdiction_id for e in self.new_enrollments + self.changed_enrollments}
