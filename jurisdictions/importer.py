@@ -61,6 +61,8 @@ KINDS = frozenset(Jurisdiction.Kind.values)
 STATUSES = frozenset(Enrollment.Status.values)
 SITE_TYPES = frozenset(Enrollment.SiteType.values)
 ANSWERS = frozenset(Certification.Answer.values)
+UNKNOWN = Certification.Answer.UNKNOWN.value
+NOT_APPLICABLE = Certification.Answer.NOT_APPLICABLE.value
 DATE_COLUMNS = ["letter_sent_on", "response_due_on", "joined_on", "source_date"]
 # Field lengths come from the models so that a value the database would refuse is a row error.
 MAX_LENGTHS = {
@@ -289,6 +291,10 @@ STEP_COLUMNS = [
 HISTORY_EXTRA = ["history_date", "history_change_reason", "history_type", "history_user_id", "history_via"]
 
 
+def _text(value):
+    return str(value) if isinstance(value, datetime.date) else value
+
+
 def _stamped(field):
     return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
 
@@ -352,37 +358,49 @@ def _write_new(model, attnames, values, *, now, history=None):
 
     pk = model._meta.pk.attname
     rest = [f for f in model._meta.concrete_fields if f.attname != pk and f.attname not in attnames]
-    # Each row is read from one tuple: (id, *values, *defaults, *history columns).
-    constants = [now if _stamped(f) else f.get_default() for f in rest]
-    names = [pk, *attnames, *(f.attname for f in rest)]
+    # Each row is read from one tuple: (id, *values, *defaults). The defaults are formatted once
+    # here rather than by the csv writer on every row.
+    constants = tuple(_text(now if _stamped(f) else f.get_default()) for f in rest)
+    position = {name: i for i, name in enumerate([pk, *attnames, *(f.attname for f in rest)])}
+    columns = [f.attname for f in model._meta.concrete_fields]
+    row_of = operator.itemgetter(*(position[a] for a in columns))
     if history:
         user = history["default_user"]
         reason = history["default_change_reason"]
         if not reason:
             raise ValueError("An import's history records need a change reason.")
         via = (history.get("custom_historical_attrs") or {}).get("history_via", "")
-        constants += [now, reason, "+", user.pk if user else None, via]
-        names += HISTORY_EXTRA
-    position = {name: i for i, name in enumerate(names)}
-    columns = [f.attname for f in model._meta.concrete_fields]
-    row_of = operator.itemgetter(*(position[a] for a in columns))
-    # Formatted once here rather than by the csv writer on every row.
-    constants = tuple(str(c) if isinstance(c, datetime.date) else c for c in constants)
+        history_values = [now, reason, "+", user.pk if user else None, via]  # HISTORY_EXTRA
     with connection.cursor() as cursor:
+        # The sequence is looked up once (MATERIALIZED), not once per id.
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) "
+            "SELECT nextval(s.seq) FROM s CROSS JOIN generate_series(1, %s)",
             [model._meta.db_table, model._meta.pk.column, len(values)],
         )
         ids = [i for (i,) in cursor.fetchall()]
-        full = [(i, *v, *constants) for i, v in zip(ids, values, strict=True)]
-        _copy_rows(cursor, model, columns, map(row_of, full))
+        rows = (row_of((i, *v, *constants)) for i, v in zip(ids, values, strict=True))
+        _copy_rows(cursor, model, columns, rows)
         if history:
-            historical = model.history.model
-            tracked = [f.attname for f in historical.tracked_fields] + HISTORY_EXTRA
-            history_row_of = operator.itemgetter(*(position[a] for a in tracked))
-            _copy_rows(cursor, historical, tracked, map(history_row_of, full))
+            _copy_history(cursor, model, ids, history_values)
     note_write(connection)
     return ids
+
+
+def _copy_history(cursor, model, ids, extra):
+    """Write the "+" history records of the rows `ids` of `model`, copied by the database from the
+    rows themselves: one INSERT ... SELECT instead of sending every value a second time."""
+    historical = model.history.model
+    quote = connection.ops.quote_name
+    tracked = [f.attname for f in historical.tracked_fields]
+    target = [historical._meta.get_field(a).column for a in tracked + HISTORY_EXTRA]
+    source = [model._meta.get_field(a).column for a in tracked]
+    cursor.execute(
+        f"INSERT INTO {quote(historical._meta.db_table)} ({', '.join(map(quote, target))}) "
+        f"SELECT {', '.join(map(quote, source))}, {', '.join(['%s'] * len(extra))} "
+        f"FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} = ANY(%s)",
+        [*extra, ids],
+    )
 
 
 def _create_objects(objs, model, *, now, history):
@@ -399,6 +417,39 @@ def _create_objects(objs, model, *, now, history):
         obj._state.db = connection.alias
         for attname in stamped:
             setattr(obj, attname, now)
+
+
+class _NewEnrollment:
+    """An enrollment the file adds, lighter than a model instance (a national file adds some
+    76,000). It dates its status with the model's own rule; `pk` is set once it is written."""
+
+    __slots__ = (
+        "slug",
+        "program_id",
+        "status",
+        "site_type",
+        "letter_sent_on",
+        "response_due_on",
+        "joined_on",
+        "notes",
+        "source",
+        "answers",
+        "jurisdiction_id",
+        "source_id",
+        "pk",
+    )
+    Status = Enrollment.Status
+    status_since = Enrollment.status_since
+    _previous_status = ""
+
+    def __init__(self, slug, program_id, values, answers):
+        self.slug, self.program_id, self.answers = slug, program_id, answers
+        for name, value in values.items():
+            setattr(self, name, value)
+
+
+NEW_JURISDICTION_COLUMNS = ["slug", *IDENTITY_FIELDS]
+NEW_ENROLLMENT_COLUMNS = ["jurisdiction_id", "program_id", *ENROLLMENT_FIELDS]
 
 
 def _any(queryset, column, values):
@@ -423,6 +474,8 @@ class _Plan:
         self.requirements = {}
         for r in Requirement.objects.order_by("order", "code"):
             self.requirements.setdefault(r.program_id, []).append(r)
+        # (id, code) pairs: read for every row, cheaper than `.pk` on each requirement.
+        self.requirement_keys = {p: [(r.pk, r.code) for r in rs] for p, rs in self.requirements.items()}
         slugs = set()
         rows = []
         for line, record in records:
@@ -431,13 +484,13 @@ class _Plan:
                 rows.append(row)
                 slugs.add(row["slug"])
         self._load(slugs, {r["geoid"] for r in rows if r["geoid"]}, lock=lock)
-        self.new_jurisdictions = {}
+        self.new_jurisdictions = {}  # slug: values of NEW_JURISDICTION_COLUMNS
         self.changed_jurisdictions = {}
-        self.new_enrollments = []
+        self.new_enrollments = []  # _NewEnrollment, carrying their answers
         self.changed_enrollments = []
         self.new_sources = {}
         self.changed_sources = {}
-        self.answer_changes = []  # (enrollment key, requirement, answer)
+        self.answer_changes = []  # (stored enrollment, requirement id, answer)
         seen_identity = {}
         seen_pairs = set()
         for row in rows:
@@ -646,10 +699,8 @@ class _Plan:
         changes = []
         jurisdiction = self.jurisdictions.get(slug)
         if jurisdiction is None:
-            jurisdiction = self.new_jurisdictions.get(slug)
-            if jurisdiction is None:
-                jurisdiction = Jurisdiction(slug=slug, **identity)
-                self.new_jurisdictions[slug] = jurisdiction
+            if slug not in self.new_jurisdictions:
+                self.new_jurisdictions[slug] = (slug, *identity.values())
             action = "new"
         else:
             action = "unchanged"
@@ -662,7 +713,7 @@ class _Plan:
 
         if program is not None:
             source = self._source(row["source"], changes)
-            enrollment = self.enrollments.get((jurisdiction.pk, program.pk)) if jurisdiction.pk else None
+            enrollment = self.enrollments.get((jurisdiction.pk, program.pk)) if jurisdiction else None
             values = {
                 "status": row["status"],
                 "site_type": row["site_type"],
@@ -673,14 +724,14 @@ class _Plan:
                 "source": source,
             }
             requirements = self.requirements.get(program.pk, [])
-            stored = {}
+            keys = self.requirement_keys.get(program.pk, [])
+            known = {}  # requirement id: StoredAnswer
             if enrollment is not None:
-                stored = {
-                    r.pk: self.certifications[(enrollment.pk, r.pk)].answer
-                    for r in requirements
-                    if (enrollment.pk, r.pk) in self.certifications
-                }
-            effective = {r.pk: Certification.Answer.UNKNOWN for r in requirements} | stored | row["answers"]
+                for pk, _ in keys:
+                    if (enrollment.pk, pk) in self.certifications:
+                        known[pk] = self.certifications[(enrollment.pk, pk)]
+            stored = {pk: answer.answer for pk, answer in known.items()}
+            effective = dict.fromkeys((pk for pk, _ in keys), UNKNOWN) | stored | row["answers"]
             rule = Enrollment.participation_errors(
                 status=row["status"], requirements=requirements, answers=effective
             )
@@ -689,16 +740,13 @@ class _Plan:
                 return
             # The database requires who runs the facility with not_applicable, and the CSV format
             # has no column for it: such an answer can only be kept, not introduced, by a file.
-            missing_operator = [
-                r.code
-                for r in requirements
-                if effective[r.pk] == Certification.Answer.NOT_APPLICABLE
-                and not (
-                    enrollment is not None
-                    and (enrollment.pk, r.pk) in self.certifications
-                    and self.certifications[(enrollment.pk, r.pk)].facility_operator
-                )
-            ]
+            missing_operator = []
+            if NOT_APPLICABLE in effective.values():
+                missing_operator = [
+                    code
+                    for pk, code in keys
+                    if effective[pk] == NOT_APPLICABLE and not (pk in known and known[pk].facility_operator)
+                ]
             if missing_operator:
                 for code in missing_operator:
                     self.report.errors.append(
@@ -723,16 +771,12 @@ class _Plan:
                     )
                 )
                 return
-            key = (slug, program.pk)
             if enrollment is None:
-                enrollment = Enrollment(jurisdiction=jurisdiction, program=program, **values)
-                enrollment._previous_status = ""
-                enrollment._key = key
-                self.new_enrollments.append(enrollment)
+                answers = [(pk, effective[pk]) for pk, _ in keys]
+                self.new_enrollments.append(_NewEnrollment(slug, program.pk, values, answers))
                 if action == "unchanged":
                     action, changes = "changed", changes + [f"enrolled in {program.slug}"]
             else:
-                enrollment._key = key
                 enrollment._previous_status = enrollment.status
                 changed = [f for f, v in values.items() if f != "source" and getattr(enrollment, f) != v]
                 # Compared by id: reading enrollment.source would cost one query per row.
@@ -746,11 +790,11 @@ class _Plan:
                 if changed:
                     self.changed_enrollments.append(enrollment)
                     changes += changed
-            for r in requirements:
-                if effective[r.pk] != stored.get(r.pk):
-                    self.answer_changes.append((enrollment, r, effective[r.pk]))
-                    if r.pk in stored:
-                        changes.append(r.code)
+                for pk, code in keys:
+                    if effective[pk] != stored.get(pk):
+                        self.answer_changes.append((enrollment, pk, effective[pk]))
+                        if pk in stored:
+                            changes.append(code)
         if action == "unchanged" and changes:
             action = "changed"
         self.report.rows.append(RowChange(line, slug, program.slug if program else "", action, changes))
@@ -797,8 +841,19 @@ class _Plan:
                 **history,
             )
 
-        if self.new_jurisdictions:
-            _create_objects(list(self.new_jurisdictions.values()), Jurisdiction, now=now, history=history)
+        new_ids = dict(
+            zip(
+                self.new_jurisdictions,
+                _write_new(
+                    Jurisdiction,
+                    NEW_JURISDICTION_COLUMNS,
+                    list(self.new_jurisdictions.values()),
+                    now=now,
+                    history=history,
+                ),
+                strict=True,
+            )
+        )
         if self.changed_jurisdictions:
             for j in self.changed_jurisdictions.values():
                 j.version += 1
@@ -812,9 +867,18 @@ class _Plan:
             )
 
         for e in self.new_enrollments:
-            e.jurisdiction_id = e.jurisdiction.pk
+            known = self.jurisdictions.get(e.slug)
+            e.jurisdiction_id = known.pk if known else new_ids[e.slug]
             e.source_id = e.source.pk if e.source else None
-        _create_objects(self.new_enrollments, Enrollment, now=now, history=history)
+        ids = _write_new(
+            Enrollment,
+            NEW_ENROLLMENT_COLUMNS,
+            list(map(operator.attrgetter(*NEW_ENROLLMENT_COLUMNS), self.new_enrollments)),
+            now=now,
+            history=history,
+        )
+        for e, pk in zip(self.new_enrollments, ids, strict=True):
+            e.pk = pk
         if self.changed_enrollments:
             for e in self.changed_enrollments:
                 e.source_id = e.source.pk if e.source else None
@@ -828,19 +892,20 @@ class _Plan:
                 **history,
             )
 
-        new_answers, changed_answers = [], []
+        new_answers = [(e.pk, pk, answer) for e in self.new_enrollments for pk, answer in e.answers]
+        changed_answers = []
         changing = [
-            self.certifications[(e.pk, r.pk)].pk
-            for e, r, _ in self.answer_changes
-            if (e.pk, r.pk) in self.certifications
+            self.certifications[(e.pk, pk)].pk
+            for e, pk, _ in self.answer_changes
+            if (e.pk, pk) in self.certifications
         ]
         stored = {}
         for start in range(0, len(changing), 2000):
             stored.update(Certification.objects.in_bulk(changing[start : start + 2000]))
-        for enrollment, requirement, answer in self.answer_changes:
-            known = self.certifications.get((enrollment.pk, requirement.pk))
+        for enrollment, requirement_id, answer in self.answer_changes:
+            known = self.certifications.get((enrollment.pk, requirement_id))
             if known is None:
-                new_answers.append((enrollment.pk, requirement.pk, answer))
+                new_answers.append((enrollment.pk, requirement_id, answer))
             else:
                 existing = stored[known.pk]
                 existing.answer = answer
@@ -874,7 +939,7 @@ class _Plan:
         # A jurisdiction's updated_at covers its enrollments and answers, for `updated_since`.
         touched = {e.jurisdiction_id for e in self.new_enrollments + self.changed_enrollments}
         touched |= {e.jurisdiction_id for e, _, _ in self.answer_changes}
-        touched -= {j.pk for j in self.new_jurisdictions.values()}
+        touched -= set(new_ids.values())
         touched -= {j.pk for j in self.changed_jurisdictions.values()}
         ids = sorted(touched)
         for start in range(0, len(ids), 2000):

@@ -415,7 +415,7 @@ def bench_csv(results, api_list):
 def bench_import(results, rows):
     import re
 
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from jurisdictions.csvio import export_csv_text
     from jurisdictions.importer import import_jurisdictions
@@ -437,6 +437,11 @@ def bench_import(results, rows):
             with counting() as counter:
                 start = time.perf_counter()
                 report = import_jurisdictions(data.encode(), filename="bench.csv")
+                if connection.vendor == "postgresql":
+                    # A real import commits, and the commit runs PostgreSQL's deferred foreign-key
+                    # checks; this one rolls back, so it runs them here, inside the timed region.
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 elapsed = time.perf_counter() - start
             transaction.set_rollback(True)
         if not report.ok:
