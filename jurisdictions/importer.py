@@ -11,12 +11,13 @@ import io
 import itertools
 import operator
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -24,6 +25,7 @@ from .audit import audit_context
 from .cache import note_write
 from .csvio import (
     ENROLLMENT_COLUMNS,
+    FORMULA_PREFIXES,
     JURISDICTION_COLUMNS,
     REQUIRED_COLUMNS,
     TAIL_COLUMNS,
@@ -73,6 +75,7 @@ MAX_LENGTHS = {
     "source_publisher": Source._meta.get_field("publisher").max_length,
     "source_url": Source._meta.get_field("url").max_length,
 }
+SHORTEST_LIMIT = min(MAX_LENGTHS.values())
 
 
 SLUG = re.compile(r"[a-z0-9_-]+")
@@ -179,17 +182,75 @@ def import_jurisdictions(data, *, filename="", user=None, commit=True):
     if not commit:
         _Plan(header, records, report, lock=False, may_admit=_may_admit(user))
         return report
+    stamp = _Stamp.of(user, filename)
     try:
         with transaction.atomic():
-            plan = _Plan(header, records, report, lock=True, may_admit=_may_admit(user))
+            plan = _Plan(header, records, report, lock=True, may_admit=_may_admit(user), stamp=stamp)
             if not report.ok:
                 raise ImportError_()
             with audit_context(VIA):
-                plan.apply(user=user, filename=filename)
+                plan.apply()
             report.applied = True
     except ImportError_:
         report.applied = False
     return report
+
+
+@dataclass
+class _Stamp:
+    """Who and when for everything one import writes."""
+
+    user: object
+    reason: str
+    now: datetime.datetime
+    history: dict  # simple-history's bulk arguments
+
+    @classmethod
+    def of(cls, user, filename):
+        user = user if user is not None and user.is_authenticated else None
+        reason = f"Imported from {filename}" if filename else "Imported from CSV"
+        now = timezone.now()
+        history = {
+            "default_user": user,
+            "default_change_reason": reason,
+            "default_date": now,
+            "custom_historical_attrs": {"history_via": VIA},
+        }
+        return cls(user, reason, now, history)
+
+
+class _Beside:
+    """Run `task(db)` on a second thread, over this thread's connection, while the `with` block runs.
+
+    PostgreSQL inserts on one core while Python compares rows on the other. The connection is
+    shared the way Django provides (`inc_thread_sharing`), and the block must not use it. After
+    the block the task's return value is `result`, or the exception it raised is `error`.
+    """
+
+    def __init__(self, task):
+        self.task = task
+        self.result = None
+        self.error = None
+
+    def __enter__(self):
+        if self.task is not None:
+            self.db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, not the proxy
+            self.db.inc_thread_sharing()
+            self.thread = threading.Thread(target=self._run, name="import-writer")
+            self.thread.start()
+        return self
+
+    def _run(self):
+        try:
+            self.result = self.task(self.db)
+        except BaseException as exc:  # re-raised on the calling thread
+            self.error = exc
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.task is not None:
+            self.thread.join()
+            self.db.dec_thread_sharing()
+        return False
 
 
 def _may_admit(user):
@@ -249,6 +310,9 @@ def _parse(data, report):
         return None
     records = []
     line = 1
+    # Only a cell that starts with an apostrophe before a formula character needs `restore`:
+    # when the file holds no such pair, the rows skip that call for each of their cells.
+    exported = any("'" + c in text for c in FORMULA_PREFIXES)
     try:
         for cells in reader:
             start = line + 1
@@ -260,7 +324,10 @@ def _parse(data, report):
                     RowError(start, "", f"Expected {len(header)} cells, found {len(cells)}.")
                 )
                 continue
-            records.append((start, {h: restore(c.strip()) for h, c in zip(header, cells, strict=True)}))
+            cells = map(str.strip, cells)
+            if exported:
+                cells = map(restore, cells)
+            records.append((start, dict(zip(header, cells, strict=True))))
     except csv.Error as exc:
         report.errors.append(RowError(line + 1, "", f"This line cannot be read as CSV: {exc}."))
     if not records and report.ok:
@@ -325,7 +392,7 @@ def _copy_rows(cursor, model, attnames, rows):
     history's change reason is never empty), so no value changes on the way in.
     """
     fields = {f.attname: f for f in model._meta.concrete_fields}
-    quote = connection.ops.quote_name
+    quote = cursor.db.ops.quote_name
     columns = ", ".join(quote(fields[a].column) for a in attnames)
     not_null = ", ".join(quote(fields[a].column) for a in attnames if not fields[a].null)
     cursor.copy_expert(
@@ -335,7 +402,7 @@ def _copy_rows(cursor, model, attnames, rows):
     )
 
 
-def _write_new(model, attnames, values, *, now, history=None):
+def _write_new(model, attnames, values, *, now, history=None, db=None):
     """Insert rows given as tuples of the values of `attnames`; return their ids, in order.
 
     The other columns take their defaults, and the auto_now timestamps `now`. With `history`
@@ -344,11 +411,12 @@ def _write_new(model, attnames, values, *, now, history=None):
     On PostgreSQL the ids come from the sequence in one query and the rows go in with COPY:
     Django's bulk_create and simple-history's bulk_history_create prepare every value of every
     object in Python, and a 90,000-row file writes some 800,000 rows. Other databases use those
-    helpers.
+    helpers. `db` is the connection (another thread's, see _Beside), by default this thread's.
     """
+    db = db or connections[DEFAULT_DB_ALIAS]
     if not values:
         return []
-    if connection.vendor != "postgresql":
+    if db.vendor != "postgresql":
         objs = [model(**dict(zip(attnames, v, strict=True))) for v in values]
         if history:
             bulk_create_with_history(objs, model, batch_size=2000, **history)
@@ -371,7 +439,7 @@ def _write_new(model, attnames, values, *, now, history=None):
             raise ValueError("An import's history records need a change reason.")
         via = (history.get("custom_historical_attrs") or {}).get("history_via", "")
         history_values = [now, reason, "+", user.pk if user else None, via]  # HISTORY_EXTRA
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         # The sequence is looked up once (MATERIALIZED), not once per id.
         cursor.execute(
             "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) "
@@ -383,7 +451,7 @@ def _write_new(model, attnames, values, *, now, history=None):
         _copy_rows(cursor, model, columns, rows)
         if history:
             _copy_history(cursor, model, ids, history_values)
-    note_write(connection)
+    note_write(db)
     return ids
 
 
@@ -391,7 +459,7 @@ def _copy_history(cursor, model, ids, extra):
     """Write the "+" history records of the rows `ids` of `model`, copied by the database from the
     rows themselves: one INSERT ... SELECT instead of sending every value a second time."""
     historical = model.history.model
-    quote = connection.ops.quote_name
+    quote = cursor.db.ops.quote_name
     tracked = [f.attname for f in historical.tracked_fields]
     target = [historical._meta.get_field(a).column for a in tracked + HISTORY_EXTRA]
     source = [model._meta.get_field(a).column for a in tracked]
@@ -463,8 +531,9 @@ def _any(queryset, column, values):
 class _Plan:
     """Every row checked against the database; `apply` then writes the differences in bulk."""
 
-    def __init__(self, header, records, report, *, lock, may_admit=True):
+    def __init__(self, header, records, report, *, lock, may_admit=True, stamp=None):
         self.may_admit = may_admit
+        self.stamp = stamp  # given when the plan is to be applied
         self.header = header
         fixed = set(JURISDICTION_COLUMNS + ENROLLMENT_COLUMNS + TAIL_COLUMNS)
         self.answer_columns = [c for c in header if c not in fixed]
@@ -484,7 +553,11 @@ class _Plan:
                 rows.append(row)
                 slugs.add(row["slug"])
         self._load(slugs, {r["geoid"] for r in rows if r["geoid"]}, lock=lock)
-        self.new_jurisdictions = {}  # slug: values of NEW_JURISDICTION_COLUMNS
+        self.new_jurisdictions = {}  # slug: values of NEW_JURISDICTION_COLUMNS, from its first row
+        for row in rows:
+            if row["slug"] not in self.jurisdictions and row["slug"] not in self.new_jurisdictions:
+                self.new_jurisdictions[row["slug"]] = (row["slug"], *(row[f] for f in IDENTITY_FIELDS))
+        self.new_jurisdiction_ids = None  # slug: id, once written
         self.changed_jurisdictions = {}
         self.new_enrollments = []  # _NewEnrollment, carrying their answers
         self.changed_enrollments = []
@@ -493,8 +566,19 @@ class _Plan:
         self.answer_changes = []  # (stored enrollment, requirement id, answer)
         seen_identity = {}
         seen_pairs = set()
-        for row in rows:
-            self._diff(row, seen_identity, seen_pairs)
+        # An import that will be applied writes its new jurisdictions, the largest insert, while
+        # the rows are compared; a file found invalid rolls that write back with the rest.
+        early = None
+        if stamp is not None and self.new_jurisdictions and connection.vendor == "postgresql":
+            early = self._write_jurisdictions
+        with _Beside(early) as writer:
+            for row in rows:
+                self._diff(row, seen_identity, seen_pairs)
+        # A write refused by the database (a GEOID taken, say) is expected when rows are in error:
+        # the report names them, and the transaction is rolled back.
+        if writer.error is not None and self.report.ok:
+            raise writer.error
+        self.new_jurisdiction_ids = writer.result
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -509,6 +593,11 @@ class _Plan:
             if len(value) > MAX_LENGTHS.get(column, MAX_CELL):
                 error(column, f"Longer than {MAX_LENGTHS.get(column, MAX_CELL)} characters.")
             return value
+
+        if max(map(len, record.values()), default=0) <= SHORTEST_LIMIT:
+
+            def get(column):  # no cell can be too long
+                return record.get(column, "")
 
         row = {"line": line}
         row["name"] = get("name")
@@ -699,8 +788,6 @@ class _Plan:
         changes = []
         jurisdiction = self.jurisdictions.get(slug)
         if jurisdiction is None:
-            if slug not in self.new_jurisdictions:
-                self.new_jurisdictions[slug] = (slug, *identity.values())
             action = "new"
         else:
             action = "unchanged"
@@ -818,16 +905,19 @@ class _Plan:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def apply(self, *, user, filename):
-        now = timezone.now()
-        user = user if user is not None and user.is_authenticated else None
-        reason = f"Imported from {filename}" if filename else "Imported from CSV"
-        history = {
-            "default_user": user,
-            "default_change_reason": reason,
-            "default_date": now,
-            "custom_historical_attrs": {"history_via": VIA},
-        }
+    def _write_jurisdictions(self, db=None):
+        ids = _write_new(
+            Jurisdiction,
+            NEW_JURISDICTION_COLUMNS,
+            list(self.new_jurisdictions.values()),
+            now=self.stamp.now,
+            history=self.stamp.history,
+            db=db,
+        )
+        return dict(zip(self.new_jurisdictions, ids, strict=True))
+
+    def apply(self):
+        user, reason, now, history = self.stamp.user, self.stamp.reason, self.stamp.now, self.stamp.history
 
         if self.new_sources:
             _create_objects(list(self.new_sources.values()), Source, now=now, history=history)
@@ -841,19 +931,9 @@ class _Plan:
                 **history,
             )
 
-        new_ids = dict(
-            zip(
-                self.new_jurisdictions,
-                _write_new(
-                    Jurisdiction,
-                    NEW_JURISDICTION_COLUMNS,
-                    list(self.new_jurisdictions.values()),
-                    now=now,
-                    history=history,
-                ),
-                strict=True,
-            )
-        )
+        new_ids = self.new_jurisdiction_ids
+        if new_ids is None:
+            new_ids = self._write_jurisdictions()
         if self.changed_jurisdictions:
             for j in self.changed_jurisdictions.values():
                 j.version += 1

@@ -138,3 +138,16 @@ def test_the_explicit_door_wins_over_the_request_path():
     assert current_via() == "system"
     JurisdictionFactory()
     assert stamps(Jurisdiction) == [("+", None, "system")]
+
+
+def test_deleting_a_user_keeps_their_history_records_with_no_author():
+    # The author column has no database foreign key (see models.history): Django's own deletion
+    # must still clear it, or the history pages would point at a user that no longer exists.
+    user = StaffUserFactory()
+    jurisdiction = JurisdictionFactory()
+    services.jurisdiction_update(jurisdiction=jurisdiction, user=user, via="api", name="Renamed")
+    record = Jurisdiction.history.get(history_user=user)
+    user.delete()
+    record.refresh_from_db()
+    assert record.history_user_id is None
+    assert Jurisdiction.history.filter(pk=record.pk).exists()
