@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, StatusChange
+from .prepared import CompiledRows
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -252,6 +253,27 @@ NESTED_COLUMNS = (
     "certifications__source__published_on",
 )
 
+# The page's enrollments with their answers, in the order the prefetch path gives: program, then the
+# requirement's order. Compiled once (prepared.py): the page's ids are its only parameter.
+NESTED_ROWS = CompiledRows(
+    lambda: Enrollment.objects.order_by(
+        "jurisdiction_id", "program__launched_on", "program__name", "certifications__requirement__order"
+    ).values_list(*NESTED_COLUMNS),
+    "jurisdiction_id",
+)
+
+
+class _StatusDates:
+    """What Enrollment.status_since reads, with that property itself: the model's rule applied to
+    a row of plain values without building a model instance for each enrollment."""
+
+    __slots__ = ("status", "letter_sent_on", "joined_on")
+    Status = Enrollment.Status
+    status_since = Enrollment.status_since
+
+    def __init__(self, status, letter_sent_on, joined_on):
+        self.status, self.letter_sent_on, self.joined_on = status, letter_sent_on, joined_on
+
 
 def _url_template(request, view_name, kwarg, placeholder):
     """(prefix, suffix) of the absolute URL of `view_name`, so that a URL is prefix + key + suffix."""
@@ -347,22 +369,12 @@ class JurisdictionListSerializer(serializers.ListSerializer):
     def _nested(jurisdictions, enrollment_url, certification_url):
         """{jurisdiction id: [enrollment dicts]} for the page, from one query of plain values (no
         model objects), in the order the prefetch path gives: program, then requirement order."""
-        rows = (
-            Enrollment.objects.filter(jurisdiction_id__in=[j.pk for j in jurisdictions])
-            .order_by(
-                "jurisdiction_id",
-                "program__launched_on",
-                "program__name",
-                "certifications__requirement__order",
-            )
-            .values_list(*NESTED_COLUMNS)
-        )
         nested, by_id = {}, {}
-        for row in rows:
+        for row in NESTED_ROWS.rows(j.pk for j in jurisdictions):
             (j_id, e_id, program, status, site_type, letter, due, joined, notes, version, updated) = row[:11]
             e = by_id.get(e_id)
             if e is None:
-                since = Enrollment(status=status, letter_sent_on=letter, joined_on=joined).status_since
+                since = _StatusDates(status, letter, joined).status_since
                 e = by_id[e_id] = {
                     "url": f"{enrollment_url[0]}{e_id}{enrollment_url[1]}",
                     "id": e_id,
