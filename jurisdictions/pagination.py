@@ -8,7 +8,7 @@ from django.core.paginator import InvalidPage
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
-from .paging import DeferredJoinPaginator
+from .paging import CountingPaginator
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -26,7 +26,7 @@ def _whole_number(request, name, default):
 
 
 class ApiPagination(PageNumberPagination):
-    django_paginator_class = DeferredJoinPaginator  # deep pages read the index, not 80,000 rows
+    django_paginator_class = CountingPaginator  # count in the page query; deep pages read the index
     page_size = DEFAULT_PAGE_SIZE
     max_page_size = MAX_PAGE_SIZE
     page_size_query_param = "page_size"

@@ -43,9 +43,9 @@ sys.path.insert(0, str(ROOT))
 # (middleware, DRF, throttles) weighs more against a 6 ms raw query than at 90,000, where the
 # target is 1.5 (docs/performance.md); they catch a return of per-object serialisation (3-15x).
 BOUNDS = {
-    "api_list_first.queries": 3,
-    "api_list_filtered.queries": 4,
-    "api_list_deep.queries": 3,
+    "api_list_first.queries": 2,
+    "api_list_filtered.queries": 3,
+    "api_list_deep.queries": 2,
     "api_detail.queries": 3,
     "html_list.queries": 10,
     "html_detail.queries": 7,

@@ -158,6 +158,59 @@ def test_deep_pages_list_the_same_rows_in_the_same_order_as_plain_slicing(synthe
         assert deferred == plain and len(plain) == 7
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["", "ordering=-updated_at", "kind=city&kind=other", "ordering=status", "search=synthetic&kind=city"],
+)
+def test_the_counting_paginator_gives_djangos_pages_and_count_in_one_query(synthetic, query):
+    from django.core.paginator import Paginator
+    from django.http import QueryDict
+
+    from jurisdictions.filters import JurisdictionFilter
+    from jurisdictions.paging import CountingPaginator
+
+    filterset = JurisdictionFilter(QueryDict(query), queryset=Jurisdiction.objects.all())
+    assert filterset.is_valid()
+    plain = Paginator(filterset.qs, 7)
+    assert plain.num_pages > 3
+    # An ordering by status annotates (an aggregate): the count then keeps a query of its own.
+    expected_queries = 2 if "ordering=status" in query else 1
+    for number in (1, 2, 3, plain.num_pages):
+        counting = CountingPaginator(filterset.qs, 7)
+        with CaptureQueriesContext(connection) as captured:
+            rows = [j.pk for j in counting.page(number)]
+            count, num_pages = counting.count, counting.num_pages
+        assert rows == [j.pk for j in plain.page(number)]
+        assert (count, num_pages) == (plain.count, plain.num_pages)
+        assert len(captured) == expected_queries
+
+
+def test_the_counting_paginator_refuses_the_pages_djangos_refuses(synthetic):
+    from django.core.paginator import EmptyPage, PageNotAnInteger
+
+    from jurisdictions.paging import CountingPaginator
+
+    everything = Jurisdiction.objects.order_by("name", "state", "pk")
+    last = CountingPaginator(everything, 50).num_pages
+    for number, error in (
+        (last + 1, EmptyPage),
+        (10**18, EmptyPage),
+        (0, EmptyPage),
+        ("x", PageNotAnInteger),
+    ):
+        with pytest.raises(error):
+            CountingPaginator(everything, 50).page(number)
+    # Past the end, the count takes a query of its own (to say how many pages there are).
+    with CaptureQueriesContext(connection) as captured, pytest.raises(EmptyPage):
+        CountingPaginator(everything, 50).page(last + 1)
+    assert len(captured) == 2
+    # Nothing at all: an empty first page, counted 0, in one query.
+    nothing = CountingPaginator(everything.filter(name="no such place"), 50)
+    with CaptureQueriesContext(connection) as captured:
+        assert (list(nothing.page(1)), nothing.count, nothing.num_pages) == ([], 0, 1)
+    assert len(captured) == 1
+
+
 @pytest.mark.parametrize("path", ["", "?page_size=3&ordering=-updated_at", "?status=bogus", "nowhere-zz/"])
 def test_the_api_json_renderer_writes_exactly_what_drf_writes(rf, synthetic, path):
     from rest_framework.renderers import JSONRenderer
