@@ -133,3 +133,38 @@ def test_export_scope_follows_program_and_status(cities):
     f = JurisdictionFilter(QueryDict("program=psp&status=letter_sent"), queryset=Jurisdiction.objects.all())
     assert f.export_scope() == {"programs": ["psp"], "statuses": ["letter_sent"]}
     assert JurisdictionFilter(QueryDict("state=TN")).export_scope() == {"programs": None, "statuses": None}
+
+
+def test_each_filterset_has_its_own_filters_bound_to_it(cities):
+    first, second = (JurisdictionFilter(QueryDict("search=jack")) for _ in range(2))
+    for filterset in (first, second):
+        search = filterset.filters["search"]
+        # A method filter calls the method of its own FilterSet, not of the first one built.
+        assert (search.parent, search.filter.f) == (filterset, search)
+    assert first.filters["search"] is not second.filters["search"]
+    assert first.filters["program"].extra is not second.filters["program"].extra
+    # The declared filters are left as declared.
+    declared = JurisdictionFilter.base_filters["search"]
+    assert not hasattr(declared, "parent") and not hasattr(declared, "_field")
+    assert first.is_valid() and second.is_valid()
+    assert sorted(first.qs.values_list("slug", flat=True)) == ["jackson-ms", "jackson-tn"]
+
+
+def test_each_filterset_form_has_its_own_fields(cities):
+    first, second = (JurisdictionFilter(QueryDict("state=TN")) for _ in range(2))
+    assert type(first.form) is type(second.form)  # the form class is built once
+    assert first.form.fields["state"] is not second.form.fields["state"]
+    first.form.fields["state"].choices = [("TN", "Tennessee")]
+    assert len(second.form.fields["state"].choices) > 50
+    assert len(JurisdictionFilter(QueryDict("")).form.fields["state"].choices) > 50
+
+
+def test_programs_and_requirements_added_later_are_filters_at_once(cities, psp):
+    assert slugs("program=psp") == ["jackson-tn", "memphis-tn", "shelby-county-tn", "stockton-ca"]
+    assert list(errors("program=byrne-jag")) == ["program"]
+    assert list(errors("answer=notice:yes")) == ["answer"]
+    other = ProgramFactory(slug="byrne-jag")
+    RequirementFactory(program=other, code="notice")
+    EnrollmentFactory(program=other, jurisdiction=cities["memphis"].jurisdiction, answers={"notice": "yes"})
+    assert slugs("program=byrne-jag") == ["memphis-tn"]
+    assert slugs("answer=notice:yes") == ["memphis-tn"]
