@@ -115,7 +115,8 @@ class ConditionalGetMixin:
             response["ETag"] = "W/" + quote_etag(hash_text(key))
         else:
             response.render()
-            set_response_etag(response)
+            if not response.has_header("ETag"):  # the response cache may have set it already
+                set_response_etag(response)
         if not response.has_header("Cache-Control"):
             # Caches may keep a copy but must ask again (a 304 is cheap) before using it.
             response["Cache-Control"] = "no-cache"
