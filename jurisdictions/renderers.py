@@ -4,8 +4,12 @@ For a page of 50 jurisdictions with their enrollments and answers, `json.dumps` 
 is a few milliseconds of a request that the raw reference does in about ten (docs/performance.md);
 orjson writes the same bytes several times faster. Anything orjson would write differently is left
 to DRF: an indent asked for in the Accept header, non-ASCII escaping or non-compact settings, and
-values orjson cannot take (lazy strings, dates, decimals go through DRF's encoder as before).
-tests/test_performance.py compares both renderers' bytes on API responses.
+values orjson cannot take (lazy strings, decimals go through DRF's encoder as before).
+
+Dates and datetimes (the jurisdiction list leaves them to the renderer, serializers.py) orjson writes
+itself, as DRF's encoder does: ISO 8601, microseconds only when there are some, UTC as Z. The two
+differ only on offsets with seconds (local mean time before 1900), which a database storing UTC
+never returns. tests/test_performance.py compares both renderers' bytes on API responses.
 """
 
 import orjson
@@ -13,9 +17,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
 _encoder = JSONEncoder()
-_OPTIONS = (
-    orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
-)
+_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
 def _default(value):

@@ -4,6 +4,9 @@ or the size of the data; the CSV export and the importer grow by chunks, not by 
 Times are not asserted (they depend on the machine); scripts/bench.py measures them.
 """
 
+import datetime
+import zoneinfo
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -119,6 +122,7 @@ def test_the_light_list_path_returns_exactly_what_the_serializer_returns(rf, syn
     from rest_framework.request import Request
 
     from jurisdictions.api import JurisdictionViewSet
+    from jurisdictions.renderers import FastJSONRenderer
     from jurisdictions.serializers import JurisdictionListSerializer, JurisdictionSerializer
     from tests.factories import EnrollmentFactory, JurisdictionFactory
 
@@ -131,12 +135,15 @@ def test_the_light_list_path_returns_exactly_what_the_serializer_returns(rf, syn
     context = {"request": request}
     light = JurisdictionSerializer(objects, many=True, context=context)
     assert isinstance(light, JurisdictionListSerializer)
-    per_object = [JurisdictionSerializer(j, context=context).data for j in objects]
-    assert JSONRenderer().render(light.data) == JSONRenderer().render(per_object)
+    per_object = JSONRenderer().render([JurisdictionSerializer(j, context=context).data for j in objects])
+    # The list leaves dates and times to the renderer: DRF's and the API's write the same JSON.
+    assert JSONRenderer().render(light.data) == per_object
+    assert FastJSONRenderer().render(light.data) == per_object
     # The values path, for jurisdictions without prefetched enrollments (what the API list uses).
     bare = list(Jurisdiction.objects.order_by("name", "state", "pk")[:80])
     values = JurisdictionSerializer(bare, many=True, context=context).data
-    assert JSONRenderer().render(values) == JSONRenderer().render(per_object)
+    assert JSONRenderer().render(values) == per_object
+    assert FastJSONRenderer().render(values) == per_object
 
 
 @pytest.mark.parametrize(
@@ -224,6 +231,27 @@ def test_the_api_json_renderer_writes_exactly_what_drf_writes(rf, synthetic, pat
     response = JurisdictionViewSet.as_view(action)(request, **kwargs)
     assert isinstance(response.accepted_renderer, FastJSONRenderer)
     assert response.rendered_content == JSONRenderer().render(response.data)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime.datetime(2017, 8, 1, 12, 30, tzinfo=datetime.UTC),
+        datetime.datetime(2017, 8, 1, 12, 30, 5, 120, tzinfo=datetime.UTC),
+        datetime.datetime(2017, 1, 1, tzinfo=zoneinfo.ZoneInfo("Europe/London")),  # offset 0, not UTC
+        datetime.datetime(2017, 8, 1, tzinfo=zoneinfo.ZoneInfo("America/Chicago")),
+        datetime.datetime(2017, 8, 1, 12, 30),
+        datetime.date(2017, 8, 1),
+        datetime.date(1, 1, 1),
+    ],
+)
+def test_the_api_json_renderer_writes_dates_and_times_as_drf_does(value):
+    from rest_framework.renderers import JSONRenderer
+
+    from jurisdictions.renderers import FastJSONRenderer
+
+    data = {"at": value, "list": [value, None]}
+    assert FastJSONRenderer().render(data) == JSONRenderer().render(data)
 
 
 def test_the_fast_import_path_keeps_a_note_that_looks_like_copys_null_marker():
