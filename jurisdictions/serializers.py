@@ -10,8 +10,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .compiled import CompiledRows
 from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, StatusChange
-from .prepared import CompiledRows
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -246,7 +246,7 @@ NESTED_COLUMNS = (
 )
 
 # The page's enrollments with their answers, in the order the prefetch path gives: program, then the
-# requirement's order. Compiled once (prepared.py): the page's ids are its only parameter.
+# requirement's order. Compiled once (compiled.py): the page's ids are its only parameter.
 NESTED_ROWS = CompiledRows(
     lambda: Enrollment.objects.order_by(
         "jurisdiction_id", "program__launched_on", "program__name", "certifications__requirement__order"

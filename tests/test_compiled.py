@@ -7,8 +7,8 @@ from django.db import connection
 from django.db.models import JSONField
 from django.db.models.functions import Cast
 
+from jurisdictions.compiled import CompiledRows
 from jurisdictions.models import Enrollment, Jurisdiction
-from jurisdictions.prepared import CompiledRows
 from jurisdictions.serializers import NESTED_COLUMNS, NESTED_ROWS
 from tests.factories import EnrollmentFactory, JurisdictionFactory
 
