@@ -51,7 +51,7 @@ class CompiledRows:
         # The cursor's rows stand in for the queryset's only if Django would not convert any value
         # on the way (true of the plain columns PostgreSQL returns as Python types) and if the ids
         # are the only parameter.
-        converters = compiler.get_converters([column for column, _, _ in compiler.select])
+        converters = compiler.get_converters([expression for expression, _, _ in compiler.select])
         if len(params) != 1 or converters:
             raise ImproperlyConfigured(
                 f"{type(self).__name__} takes plain columns and no parameters but the ids; "
