@@ -231,9 +231,9 @@ def iter_export_csv(jurisdictions, *, programs=None, statuses=None, chunk_size=2
 # none are joined by the database; the others are sent with their cells, through csv.writer.
 _NEEDS_QUOTES = r"""E'[,"\\r\\n]'"""
 _FORMULA_CODES = ", ".join(str(ord(prefix)) for prefix in FORMULA_PREFIXES)
-# Below this many jurisdictions the answers are read for their enrollments only (by index); from
-# it on, aggregating the whole answers table once is cheaper than looking most of its rows up.
-ANSWERS_BY_INDEX_BELOW = 20_000
+# Below this many jurisdictions each enrollment's answers are looked up by index; from it on,
+# aggregating the whole answers table once is cheaper (docs/performance.md has the timings).
+ANSWERS_BY_INDEX_BELOW = 8_000
 
 
 def _sql_text(expression):
@@ -312,15 +312,17 @@ def _export_sql(ids, requirements, *, programs, statuses):
             # A code shared by two programs: an enrollment answers the requirement of its own.
             pivots.append(f"max(c.answer) FILTER (WHERE c.requirement_id = ANY(%s)) AS a{i}")
             params.append(requirement_ids)
-        where = ""
+        certification = Certification._meta.db_table
         if count < ANSWERS_BY_INDEX_BELOW:
-            where = f"WHERE c.enrollment_id IN (SELECT id FROM {enrollment} WHERE jurisdiction_id = ANY(%s::bigint[]))"
-            params.append(ids)
-        answer_join = (
-            f"LEFT JOIN (SELECT c.enrollment_id, {', '.join(pivots)}\n"
-            f"    FROM {Certification._meta.db_table} c {where}\n"
-            "    GROUP BY c.enrollment_id) a ON a.enrollment_id = e.id"
-        )
+            answer_join = (
+                f"LEFT JOIN LATERAL (SELECT {', '.join(pivots)}\n"
+                f"    FROM {certification} c WHERE c.enrollment_id = e.id) a ON true"
+            )
+        else:
+            answer_join = (
+                f"LEFT JOIN (SELECT c.enrollment_id, {', '.join(pivots)}\n"
+                f"    FROM {certification} c GROUP BY c.enrollment_id) a ON a.enrollment_id = e.id"
+            )
 
     sql = f"""SELECT concat_ws(',',
         {cell_list}) || E'\\r\\n',
