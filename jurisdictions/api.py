@@ -327,8 +327,8 @@ class JurisdictionViewSet(
         filterset = DjangoFilterBackend().get_filterset(request, Jurisdiction.objects.all(), self)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
-        rows = csvio.iter_export_rows(filterset.qs, **filterset.export_scope())
-        response = StreamingHttpResponse(csvio.iter_csv_lines(rows), content_type="text/csv; charset=utf-8")
+        lines = csvio.iter_export_csv(filterset.qs, **filterset.export_scope())
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="jurisdictions.csv"'
         return response
 

@@ -203,8 +203,8 @@ def _error_list(filterset):
 
 
 def _csv_response(filterset):
-    rows = csvio.iter_export_rows(filterset.qs, **filterset.export_scope())
-    response = StreamingHttpResponse(csvio.iter_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    lines = csvio.iter_export_csv(filterset.qs, **filterset.export_scope())
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="psp-tracker-jurisdictions-{stamp}.csv"'
     return response

@@ -164,6 +164,9 @@ try:
     }
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
+# Behind PgBouncer's transaction pooling a cursor cannot outlive its transaction: then
+# QuerySet.iterator() and the CSV export read without server-side cursors (docs/deploy.md).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -18,7 +18,8 @@ def load_settings(**env):
         "import django, json; from django.conf import settings; django.setup(); "
         "print(json.dumps({'debug': settings.DEBUG, 'engine': settings.DATABASES['default']['ENGINE'], "
         "'name': str(settings.DATABASES['default']['NAME']), 'ssl': settings.SECURE_SSL_REDIRECT, "
-        "'hsts': settings.SECURE_HSTS_SECONDS, 'hosts': settings.ALLOWED_HOSTS}))"
+        "'hsts': settings.SECURE_HSTS_SECONDS, 'hosts': settings.ALLOWED_HOSTS, "
+        "'no_server_side_cursors': settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS']}))"
     )
     clean["DJANGO_SETTINGS_MODULE"] = "psp_tracker.settings"
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
@@ -32,6 +33,10 @@ def load_settings(**env):
         ({"DJANGO_DEBUG": "0"}, "DJANGO_SECRET_KEY is required"),
         ({"DJANGO_DEBUG": "1", "API_ANON_RATE": "lots"}, "API_ANON_RATE='lots'"),
         ({"DJANGO_DEBUG": "1", "DATABASE_URL": "nonsense://x"}, "DATABASE_URL"),
+        (
+            {"DJANGO_DEBUG": "1", "DB_DISABLE_SERVER_SIDE_CURSORS": "pgbouncer"},
+            "DB_DISABLE_SERVER_SIDE_CURSORS",
+        ),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(env, variable):
@@ -67,3 +72,14 @@ def test_postgres_url_selects_postgresql():
         load_settings(DJANGO_DEBUG="1", DATABASE_URL="postgres://root@127.0.0.1:5432/test").stdout
     )
     assert (values["engine"], values["name"]) == ("django.db.backends.postgresql", "test")
+
+
+def test_server_side_cursors_are_on_unless_switched_off_for_pgbouncer():
+    import json
+
+    url = "postgres://root@127.0.0.1:5432/test"
+    default = json.loads(load_settings(DJANGO_DEBUG="1", DATABASE_URL=url).stdout)
+    pooled = json.loads(
+        load_settings(DJANGO_DEBUG="1", DATABASE_URL=url, DB_DISABLE_SERVER_SIDE_CURSORS="1").stdout
+    )
+    assert (default["no_server_side_cursors"], pooled["no_server_side_cursors"]) == (False, True)
