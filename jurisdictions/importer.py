@@ -528,6 +528,26 @@ def _any(queryset, column, values):
     return queryset.extra(where=[f"{table}.{column} = ANY(%s)"], params=[list(values)])
 
 
+class _Cells:
+    """One row's cells, each read with its length checked, and the errors found in them."""
+
+    __slots__ = ("line", "record", "errors", "short")
+
+    def __init__(self, line, record):
+        self.line, self.record, self.errors = line, record, []
+        # When no cell is longer than the shortest limit, none needs checking.
+        self.short = max(map(len, record.values()), default=0) <= SHORTEST_LIMIT
+
+    def get(self, column):
+        value = self.record.get(column, "")
+        if not self.short and len(value) > MAX_LENGTHS.get(column, MAX_CELL):
+            self.error(column, f"Longer than {MAX_LENGTHS.get(column, MAX_CELL)} characters.")
+        return value
+
+    def error(self, column, message):
+        self.errors.append(RowError(self.line, column, message))
+
+
 class _Plan:
     """Every row checked against the database; `apply` then writes the differences in bulk."""
 
@@ -545,18 +565,17 @@ class _Plan:
             self.requirements.setdefault(r.program_id, []).append(r)
         # (id, code) pairs: read for every row, cheaper than `.pk` on each requirement.
         self.requirement_keys = {p: [(r.pk, r.code) for r in rs] for p, rs in self.requirements.items()}
-        slugs = set()
-        rows = []
-        for line, record in records:
-            row = self._clean(line, record)
-            if row is not None:
-                rows.append(row)
-                slugs.add(row["slug"])
-        self._load(slugs, {r["geoid"] for r in rows if r["geoid"]}, lock=lock)
+        checked = [(cells, self._clean_identity(cells)) for cells in itertools.starmap(_Cells, records)]
+        self._load(
+            {row["slug"] for _, row in checked},
+            {row["geoid"] for _, row in checked if row["geoid"]},
+            lock=lock,
+        )
         self.new_jurisdictions = {}  # slug: values of NEW_JURISDICTION_COLUMNS, from its first row
-        for row in rows:
-            if row["slug"] not in self.jurisdictions and row["slug"] not in self.new_jurisdictions:
-                self.new_jurisdictions[row["slug"]] = (row["slug"], *(row[f] for f in IDENTITY_FIELDS))
+        for cells, row in checked:
+            slug = row["slug"]
+            if not cells.errors and slug not in self.jurisdictions and slug not in self.new_jurisdictions:
+                self.new_jurisdictions[slug] = (slug, *(row[f] for f in IDENTITY_FIELDS))
         self.new_jurisdiction_ids = None  # slug: id, once written
         self.changed_jurisdictions = {}
         self.new_enrollments = []  # _NewEnrollment, carrying their answers
@@ -564,14 +583,16 @@ class _Plan:
         self.new_sources = {}
         self.changed_sources = {}
         self.answer_changes = []  # (stored enrollment, requirement id, answer)
-        seen_identity = {}
-        seen_pairs = set()
         # An import that will be applied writes its new jurisdictions, the largest insert, while
-        # the rows are compared; a file found invalid rolls that write back with the rest.
+        # the rest of each row is checked and compared; a file found invalid rolls that write back
+        # with the rest of the transaction.
         early = None
         if stamp is not None and self.new_jurisdictions and connection.vendor == "postgresql":
             early = self._write_jurisdictions
         with _Beside(early) as writer:
+            rows = [row for cells, row in checked if self._clean(cells, row) is not None]
+            seen_identity = {}
+            seen_pairs = set()
             for row in rows:
                 self._diff(row, seen_identity, seen_pairs)
         # A write refused by the database (a GEOID taken, say) is expected when rows are in error:
@@ -582,63 +603,57 @@ class _Plan:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def _clean(self, line, record):
-        errors = []
-
-        def error(column, message):
-            errors.append(RowError(line, column, message))
-
-        def get(column):
-            value = record.get(column, "")
-            if len(value) > MAX_LENGTHS.get(column, MAX_CELL):
-                error(column, f"Longer than {MAX_LENGTHS.get(column, MAX_CELL)} characters.")
-            return value
-
-        if max(map(len, record.values()), default=0) <= SHORTEST_LIMIT:
-
-            def get(column):  # no cell can be too long
-                return record.get(column, "")
-
+    def _clean_identity(self, cells):
+        """The jurisdiction's cells of a row, checked: the first of two steps, so that the new
+        jurisdictions are known (and written) before the rest of every row is checked."""
+        line = cells.line
         row = {"line": line}
-        row["name"] = get("name")
+        row["name"] = cells.get("name")
         if not row["name"]:
-            error("name", "A name is required.")
-        state = get("state").upper()
+            cells.error("name", "A name is required.")
+        state = cells.get("state").upper()
         if state not in STATES:
-            error("state", f"“{get('state')}” is not a USPS state or territory code (e.g. TN).")
+            cells.error("state", f"“{cells.get('state')}” is not a USPS state or territory code (e.g. TN).")
         row["state"] = state
-        kind = get("kind").lower()
+        kind = cells.get("kind").lower()
         if kind not in KINDS:
-            error("kind", f"“{get('kind')}” is not a kind; use one of {', '.join(Jurisdiction.Kind.values)}.")
+            cells.error(
+                "kind",
+                f"“{cells.get('kind')}” is not a kind; use one of {', '.join(Jurisdiction.Kind.values)}.",
+            )
         row["kind"] = kind
-        slug = get("slug").lower() or Jurisdiction.make_slug(row["name"], state)
+        slug = cells.get("slug").lower() or Jurisdiction.make_slug(row["name"], state)
         if not SLUG.fullmatch(slug):
-            error("slug", f"“{slug}” is not a slug: use lowercase letters, digits and hyphens.")
+            cells.error("slug", f"“{slug}” is not a slug: use lowercase letters, digits and hyphens.")
         row["slug"] = slug
-        row["geoid"] = get("geoid") or None
-        row["ocd_id"] = get("ocd_id")
+        row["geoid"] = cells.get("geoid") or None
+        row["ocd_id"] = cells.get("ocd_id")
         for column, check in (("geoid", CHECK_GEOID), ("ocd_id", CHECK_OCD_ID)):
             if row[column]:
                 message = check(row[column])
                 if message:
-                    error(column, message)
+                    cells.error(column, message)
+        return row
 
+    def _clean(self, cells, row):
+        """The rest of the row: dates, enrollment, source and answers. The row, or None when any of
+        its cells (in either step) is in error; the errors go to the report."""
         for column in DATE_COLUMNS:
-            value = get(column)
+            value = cells.get(column)
             row[column] = None
             if value:
                 try:
                     row[column] = _parse_date(value)
                 except ValueError as exc:
-                    error(column, str(exc))
+                    cells.error(column, str(exc))
         if (
             row["letter_sent_on"]
             and row["response_due_on"]
             and row["response_due_on"] < row["letter_sent_on"]
         ):
-            error("response_due_on", "The response date is before the date the letter was sent.")
+            cells.error("response_due_on", "The response date is before the date the letter was sent.")
 
-        program_slug = get("program")
+        program_slug = cells.get("program")
         row["program"] = None
         enrollment_columns = [
             "status",
@@ -651,36 +666,36 @@ class _Plan:
         if program_slug:
             program = self.programs.get(program_slug)
             if program is None:
-                error("program", f"No program with the slug “{program_slug}”.")
+                cells.error("program", f"No program with the slug “{program_slug}”.")
             row["program"] = program
-            status = get("status")
+            status = cells.get("status")
             if status not in STATUSES:
-                error(
+                cells.error(
                     "status", f"“{status}” is not a status; use one of {', '.join(Enrollment.Status.values)}."
                 )
             row["status"] = status
-            site_type = get("site_type").lower()
+            site_type = cells.get("site_type").lower()
             if site_type and site_type not in SITE_TYPES:
-                error(
+                cells.error(
                     "site_type",
                     f"“{site_type}” is not a site type; use one of {', '.join(Enrollment.SiteType.values)}, or leave it blank.",
                 )
             row["site_type"] = site_type
-            row["notes"] = get("notes")
-        elif any(record.get(c) for c in enrollment_columns + self.answer_columns):
-            error("program", "A row with a status, dates, notes or answers must name its program.")
+            row["notes"] = cells.get("notes")
+        elif any(cells.record.get(c) for c in enrollment_columns + self.answer_columns):
+            cells.error("program", "A row with a status, dates, notes or answers must name its program.")
 
         row["source"] = None
-        title, url = get("source_title"), get("source_url")
+        title, url = cells.get("source_title"), cells.get("source_url")
         if url:
             if url not in self.valid_urls:
                 self.valid_urls[url] = _validates(URL_VALIDATOR, url)
             if not self.valid_urls[url]:
-                error("source_url", f"“{url}” is not a web address starting with http:// or https://.")
+                cells.error("source_url", f"“{url}” is not a web address starting with http:// or https://.")
         if title:
-            row["source"] = (title, url, get("source_publisher"), row["source_date"])
-        elif url or get("source_publisher") or row["source_date"]:
-            error("source_title", "A source needs a title.")
+            row["source"] = (title, url, cells.get("source_publisher"), row["source_date"])
+        elif url or cells.get("source_publisher") or row["source_date"]:
+            cells.error("source_title", "A source needs a title.")
 
         answers = {}
         requirements = self.requirements.get(row["program"].pk, []) if row["program"] else []
@@ -688,24 +703,24 @@ class _Plan:
         for column in self.answer_columns:
             if row["program"] is None:
                 break  # the missing or unknown program is the error; answers cannot be checked
-            value = get(column).lower()
+            value = cells.get(column).lower()
             if not value:
                 continue
             if column not in codes:
-                error(
+                cells.error(
                     column,
                     f"“{column}” is not a requirement of program “{program_slug or '(none)'}”; leave it blank.",
                 )
             elif value not in ANSWERS:
-                error(
+                cells.error(
                     column,
                     f"“{value}” is not an answer; use one of {', '.join(Certification.Answer.values)}.",
                 )
             else:
                 answers[codes[column].pk] = value
         row["answers"] = answers
-        if errors:
-            self.report.errors.extend(errors)
+        if cells.errors:
+            self.report.errors.extend(cells.errors)
             return None
         return row
 
