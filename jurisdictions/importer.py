@@ -494,16 +494,11 @@ class _NewEnrollment:
     __slots__ = (
         "slug",
         "program_id",
-        "status",
-        "site_type",
-        "letter_sent_on",
-        "response_due_on",
-        "joined_on",
-        "notes",
-        "source",
-        "answers",
-        "jurisdiction_id",
+        *(f for f in ENROLLMENT_FIELDS if f != "source_id"),
+        "source",  # a Source, perhaps new: its id is known once sources are written
         "source_id",
+        "jurisdiction_id",
+        "answers",
         "pk",
     )
     Status = Enrollment.Status
