@@ -471,8 +471,9 @@ def _copy_history(cursor, model, ids, extra):
     )
 
 
-def _create_objects(objs, model, *, now, history):
-    """Insert new model instances (and their history), then mark them saved with their ids."""
+def create_objects(objs, model, *, now, history=None):
+    """Insert new model instances (and with `history`, their history), then mark them saved with
+    their ids: `_write_new` for objects already built (new sources; the synthetic generator)."""
     if not objs:
         return
     attnames = [f.attname for f in model._meta.concrete_fields if not f.primary_key and not _stamped(f)]
@@ -930,7 +931,7 @@ class _Plan:
         user, reason, now, history = self.stamp.user, self.stamp.reason, self.stamp.now, self.stamp.history
 
         if self.new_sources:
-            _create_objects(list(self.new_sources.values()), Source, now=now, history=history)
+            create_objects(list(self.new_sources.values()), Source, now=now, history=history)
         if self.changed_sources:
             for s in self.changed_sources.values():
                 s.updated_at = now

@@ -6,8 +6,9 @@ FIPS code), and every enrollment and status change cites the source titled SYNTH
 The command refuses to add to a database that holds real (non-synthetic) jurisdictions unless
 --force is given.
 
-Rows are written with bulk_create in large batches, without simple-history records (nothing was
-ever edited); the data version is bumped once at the end so that cached responses are dropped.
+Rows are written as the importer writes new rows (COPY on PostgreSQL, bulk_create elsewhere),
+without simple-history records (nothing was ever edited); the data version is bumped once at the
+end so that cached responses are dropped.
 """
 
 import datetime
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jurisdictions.cache import bump_data_version
+from jurisdictions.importer import create_objects
 from jurisdictions.models import (
     Certification,
     Enrollment,
@@ -118,7 +120,7 @@ def _sources(rng, now):
     return marker, [existing.get((s.title, s.url), s) for s in wanted]
 
 
-def generate(*, count, seed, program, batch_size=5000):
+def generate(*, count, seed, program):
     rng = random.Random(seed)
     now = timezone.now()
     requirements = list(program.requirements.order_by("order", "code"))
@@ -165,7 +167,7 @@ def generate(*, count, seed, program, batch_size=5000):
                 ocd_id=f"ocd-division/country:us/state:{state.lower()}/place:synthetic_{n}",
             )
         )
-    Jurisdiction.objects.bulk_create(jurisdictions, batch_size=batch_size)
+    create_objects(jurisdictions, Jurisdiction, now=now)
 
     enrollments, plans = [], []
     statuses = [Enrollment.Status.PENDING, Enrollment.Status.LETTER_SENT, Enrollment.Status.PARTICIPATING]
@@ -189,7 +191,7 @@ def generate(*, count, seed, program, batch_size=5000):
             e.site_type = rng.choice(Enrollment.SiteType.values)
         enrollments.append(e)
         plans.append(letter)
-    Enrollment.objects.bulk_create(enrollments, batch_size=batch_size)
+    create_objects(enrollments, Enrollment, now=now)
 
     answers, steps = [], []
     answer_mix = {
@@ -230,8 +232,8 @@ def generate(*, count, seed, program, batch_size=5000):
                 )
             )
             previous = status
-    Certification.objects.bulk_create(answers, batch_size=batch_size)
-    StatusChange.objects.bulk_create(steps, batch_size=batch_size)
+    create_objects(answers, Certification, now=now)
+    create_objects(steps, StatusChange, now=now)
     return {
         "jurisdictions": len(jurisdictions),
         "enrollments": len(enrollments),
