@@ -11,6 +11,8 @@ the queryset as usual (an `IN` list, compiled each time): same rows, same order.
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from .models import where_in
+
 
 class CompiledRows:
     """The rows of a `values_list` queryset narrowed to `<column> IN ids`, as tuples.
@@ -33,7 +35,7 @@ class CompiledRows:
             return []  # as the ORM does for an empty IN list: no query at all
         connection = connections[using]
         if connection.vendor != "postgresql":
-            return list(self.build().using(using).filter(**{f"{self.column}__in": ids}))
+            return list(where_in(self.build().using(using), self.column, ids))
         sql = self._sql.get(using)
         if sql is None:
             sql = self._sql[using] = self._compile(connection)
@@ -42,10 +44,7 @@ class CompiledRows:
             return cursor.fetchall()
 
     def _compile(self, connection):
-        queryset = self.build()
-        quote = connection.ops.quote_name
-        column = f"{quote(queryset.model._meta.db_table)}.{quote(self.column)}"
-        queryset = queryset.extra(where=[f"{column} = ANY(%s)"], params=[[]])
+        queryset = where_in(self.build().using(connection.alias), self.column, [])
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         # The cursor's rows stand in for the queryset's only if Django would not convert any value

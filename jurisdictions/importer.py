@@ -42,6 +42,7 @@ from .models import (
     StatusChange,
     geoid_validator,
     ocd_id_validator,
+    where_in,
 )
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -203,20 +204,22 @@ class _Stamp:
     user: object
     reason: str
     now: datetime.datetime
-    history: dict  # simple-history's bulk arguments
 
     @classmethod
     def of(cls, user, filename):
         user = user if user is not None and user.is_authenticated else None
         reason = f"Imported from {filename}" if filename else "Imported from CSV"
-        now = timezone.now()
-        history = {
-            "default_user": user,
-            "default_change_reason": reason,
-            "default_date": now,
+        return cls(user, reason, timezone.now())
+
+    @property
+    def history(self):
+        """simple-history's bulk arguments."""
+        return {
+            "default_user": self.user,
+            "default_change_reason": self.reason,
+            "default_date": self.now,
             "custom_historical_attrs": {"history_via": VIA},
         }
-        return cls(user, reason, now, history)
 
 
 class _Beside:
@@ -516,14 +519,6 @@ NEW_JURISDICTION_COLUMNS = ["slug", *IDENTITY_FIELDS]
 NEW_ENROLLMENT_COLUMNS = ["jurisdiction_id", "program_id", *ENROLLMENT_FIELDS]
 
 
-def _any(queryset, column, values):
-    """`queryset` narrowed to rows whose `column` is one of `values`, passed as one PostgreSQL array
-    (building a 90,000-value `__in` lookup costs Django more than the query)."""
-    table = connection.ops.quote_name(queryset.model._meta.db_table)
-    column = connection.ops.quote_name(column)
-    return queryset.extra(where=[f"{table}.{column} = ANY(%s)"], params=[list(values)])
-
-
 class _Cells:
     """One row's cells, each read with its length checked, and the errors found in them."""
 
@@ -572,7 +567,6 @@ class _Plan:
             slug = row["slug"]
             if not cells.errors and slug not in self.jurisdictions and slug not in self.new_jurisdictions:
                 self.new_jurisdictions[slug] = (slug, *(row[f] for f in IDENTITY_FIELDS))
-        self.new_jurisdiction_ids = None  # slug: id, once written
         self.changed_jurisdictions = {}
         self.new_enrollments = []  # _NewEnrollment, carrying their answers
         self.changed_enrollments = []
@@ -595,7 +589,7 @@ class _Plan:
         # the report names them, and the transaction is rolled back.
         if writer.error is not None and self.report.ok:
             raise writer.error
-        self.new_jurisdiction_ids = writer.result
+        self.new_jurisdiction_ids = writer.result  # slug: id, when already written
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -728,20 +722,20 @@ class _Plan:
             # in Python against every (slug, id): cheaper than a 90,000-text array.
             if len(slugs) > 5000:
                 every = dict(Jurisdiction.objects.values_list("slug", "pk"))
-                scope = _any(Jurisdiction.objects.all(), "id", [every[s] for s in slugs if s in every])
+                scope = where_in(Jurisdiction.objects.all(), "id", [every[s] for s in slugs if s in every])
             else:
-                scope = _any(Jurisdiction.objects.all(), "slug", slugs)
+                scope = where_in(Jurisdiction.objects.all(), "slug", slugs)
             jurisdictions = scope.select_for_update() if lock else scope
             self.jurisdictions = {j.slug: j for j in jurisdictions}
-            enrollments = _any(
+            enrollments = where_in(
                 Enrollment.objects.all(), "jurisdiction_id", [j.pk for j in self.jurisdictions.values()]
             )
             enrollments = enrollments.select_for_update() if lock else enrollments
             self.enrollments = {(e.jurisdiction_id, e.program_id): e for e in enrollments}
-            certifications = _any(
+            certifications = where_in(
                 Certification.objects.order_by(), "enrollment_id", [e.pk for e in self.enrollments.values()]
             )
-            geoid_owners = _any(Jurisdiction.objects.all(), "geoid", geoids)
+            geoid_owners = where_in(Jurisdiction.objects.all(), "geoid", geoids)
         else:
             # A large file reads every jurisdiction (cheaper than a 90,000-value IN list); the
             # related rows are then selected by subquery rather than by a list of ids.

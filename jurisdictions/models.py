@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,22 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+def where_in(queryset, column, values):
+    """`queryset` narrowed to rows whose `column` is one of `values`.
+
+    On PostgreSQL the values travel as one array parameter (`= ANY(%s)`): an `__in` lookup of
+    thousands of values costs Django more to build than the query costs to run, and the SQL text
+    stays the same whatever their number. Other databases get the `__in` lookup.
+    """
+    values = list(values)
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return queryset.filter(**{f"{column}__in": values})
+    quote = connection.ops.quote_name
+    where = f"{quote(queryset.model._meta.db_table)}.{quote(column)} = ANY(%s)"
+    return queryset.extra(where=[where], params=[values])
 
 
 def choice_constraint(field, choices, *, allow_blank=False):
