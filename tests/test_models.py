@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from jurisdictions.models import Certification, Enrollment, Jurisdiction
+from jurisdictions.models import Certification, Enrollment, Jurisdiction, where_in
 from tests.factories import EnrollmentFactory, JurisdictionFactory, ProgramFactory, RequirementFactory
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +156,10 @@ def test_incomplete_enrollments_are_those_missing_a_yes():
     partial = EnrollmentFactory(answers={"facility_access": "yes"})
     assert list(Enrollment.objects.incomplete().values_list("pk", flat=True)) == [partial.pk]
     assert done.pk not in Enrollment.objects.incomplete().values_list("pk", flat=True)
+
+
+def test_where_in_keeps_exactly_the_rows_whose_column_is_listed():
+    a, b, c = JurisdictionFactory.create_batch(3)
+    assert set(where_in(Jurisdiction.objects.all(), "id", [a.pk, c.pk])) == {a, c}
+    assert list(where_in(Jurisdiction.objects.all(), "slug", iter([b.slug]))) == [b]
+    assert list(where_in(Jurisdiction.objects.all(), "id", [])) == []
