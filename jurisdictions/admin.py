@@ -29,8 +29,8 @@ from .forms import (
     JurisdictionForm,
     LetterSentForm,
 )
-from .importer import import_jurisdictions
 from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, StatusChange
+from .transfer.importer import import_jurisdictions
 
 VIA = StatusChange.Via.ADMIN
 WRITE_ERRORS = (services.StaleWriteError, ValidationError)

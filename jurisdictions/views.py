@@ -10,8 +10,8 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from . import csvio
 from .cache import cache_public_page
+from .db.paging import DeferredJoinPaginator
 from .filters import ANSWER_SEPARATOR, SEARCH_MAX_LENGTH, JurisdictionFilter
 from .models import (
     Certification,
@@ -22,7 +22,7 @@ from .models import (
     State,
     StatusChange,
 )
-from .paging import DeferredJoinPaginator
+from .transfer import csvio
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

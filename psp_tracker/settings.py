@@ -289,7 +289,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": NUM_PROXIES,
     # DRF's JSON, written by orjson (same bytes, several times faster; docs/performance.md).
     "DEFAULT_RENDERER_CLASSES": [
-        "jurisdictions.renderers.FastJSONRenderer",
+        "jurisdictions.api.renderers.FastJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -299,7 +299,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # page and page_size: 50 by default, at most 500 (see the module).
-    "DEFAULT_PAGINATION_CLASS": "jurisdictions.pagination.ApiPagination",
+    "DEFAULT_PAGINATION_CLASS": "jurisdictions.api.pagination.ApiPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",

@@ -11,7 +11,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("jurisdictions.api_urls")),
+    path("api/v1/", include("jurisdictions.api.urls")),
     path("", include("jurisdictions.urls")),
 ]
 

@@ -361,8 +361,8 @@ def bench_csv(results, api_list):
     from django.test import Client
 
     from jurisdictions.cache import bump_data_version
-    from jurisdictions.csvio import iter_export_csv
     from jurisdictions.models import Jurisdiction
+    from jurisdictions.transfer.csvio import iter_export_csv
 
     client = Client()
     if api_list:
@@ -424,9 +424,9 @@ def bench_import(results, rows):
 
     from django.db import connection, transaction
 
-    from jurisdictions.csvio import export_csv_text
-    from jurisdictions.importer import import_jurisdictions
     from jurisdictions.models import Jurisdiction
+    from jurisdictions.transfer.csvio import export_csv_text
+    from jurisdictions.transfer.importer import import_jurisdictions
 
     ids = list(
         Jurisdiction.objects.filter(slug__startswith="synthetic-").order_by("pk").values_list("pk", flat=True)

@@ -13,9 +13,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-from jurisdictions import csvio
-from jurisdictions.importer import import_jurisdictions
 from jurisdictions.models import Certification, Enrollment, Jurisdiction, Program, StatusChange
+from jurisdictions.transfer import csvio
+from jurisdictions.transfer.importer import import_jurisdictions
 from tests.factories import (
     EnrollmentFactory,
     JurisdictionFactory,

@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from jurisdictions import services
 from jurisdictions.cache import bump_data_version, data_version, has_uncommitted_writes
-from jurisdictions.csvio import export_csv_text
-from jurisdictions.importer import import_jurisdictions
 from jurisdictions.models import Jurisdiction
+from jurisdictions.transfer.csvio import export_csv_text
+from jurisdictions.transfer.importer import import_jurisdictions
 from tests.factories import EnrollmentFactory, JurisdictionFactory
 
 pytestmark = pytest.mark.django_db

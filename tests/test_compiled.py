@@ -7,9 +7,9 @@ from django.db import connection
 from django.db.models import JSONField
 from django.db.models.functions import Cast
 
-from jurisdictions.compiled import CompiledRows
+from jurisdictions.api.serializers import NESTED_COLUMNS, NESTED_ROWS
+from jurisdictions.db.compiled import CompiledRows
 from jurisdictions.models import Enrollment, Jurisdiction
-from jurisdictions.serializers import NESTED_COLUMNS, NESTED_ROWS
 from tests.factories import EnrollmentFactory, JurisdictionFactory
 
 pytestmark = pytest.mark.django_db

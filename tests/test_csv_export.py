@@ -14,8 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from jurisdictions import csvio
 from jurisdictions.models import Jurisdiction
+from jurisdictions.transfer import csvio
 from tests.factories import (
     EnrollmentFactory,
     JurisdictionFactory,

@@ -4,9 +4,9 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from jurisdictions.csvio import export_csv_text
-from jurisdictions.importer import import_jurisdictions
 from jurisdictions.models import Certification, Enrollment, Jurisdiction, Source, StatusChange
+from jurisdictions.transfer.csvio import export_csv_text
+from jurisdictions.transfer.importer import import_jurisdictions
 from tests.factories import EnrollmentFactory, JurisdictionFactory
 
 pytestmark = pytest.mark.django_db

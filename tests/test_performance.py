@@ -13,9 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from jurisdictions.csvio import export_csv_text, iter_export_rows
-from jurisdictions.importer import import_jurisdictions
 from jurisdictions.models import Jurisdiction
+from jurisdictions.transfer.csvio import export_csv_text, iter_export_rows
+from jurisdictions.transfer.importer import import_jurisdictions
 
 pytestmark = pytest.mark.django_db
 
@@ -121,9 +121,9 @@ def test_the_light_list_path_returns_exactly_what_the_serializer_returns(rf, syn
     from rest_framework.renderers import JSONRenderer
     from rest_framework.request import Request
 
-    from jurisdictions.api import JurisdictionViewSet
-    from jurisdictions.renderers import FastJSONRenderer
-    from jurisdictions.serializers import JurisdictionListSerializer, JurisdictionSerializer
+    from jurisdictions.api.renderers import FastJSONRenderer
+    from jurisdictions.api.serializers import JurisdictionListSerializer, JurisdictionSerializer
+    from jurisdictions.api.views import JurisdictionViewSet
     from tests.factories import EnrollmentFactory, JurisdictionFactory
 
     # Beyond the synthetic mix: an enrollment without a source, notes and dates, and a jurisdiction
@@ -154,8 +154,8 @@ def test_deep_pages_list_the_same_rows_in_the_same_order_as_plain_slicing(synthe
     from django.core.paginator import Paginator
     from django.http import QueryDict
 
+    from jurisdictions.db.paging import DeferredJoinPaginator
     from jurisdictions.filters import JurisdictionFilter
-    from jurisdictions.paging import DeferredJoinPaginator
 
     filterset = JurisdictionFilter(QueryDict(query), queryset=Jurisdiction.objects.all())
     assert filterset.is_valid()
@@ -173,8 +173,8 @@ def test_the_counting_paginator_gives_djangos_pages_and_count_in_one_query(synth
     from django.core.paginator import Paginator
     from django.http import QueryDict
 
+    from jurisdictions.db.paging import CountingPaginator
     from jurisdictions.filters import JurisdictionFilter
-    from jurisdictions.paging import CountingPaginator
 
     filterset = JurisdictionFilter(QueryDict(query), queryset=Jurisdiction.objects.all())
     assert filterset.is_valid()
@@ -195,7 +195,7 @@ def test_the_counting_paginator_gives_djangos_pages_and_count_in_one_query(synth
 def test_the_counting_paginator_refuses_the_pages_djangos_refuses(synthetic):
     from django.core.paginator import EmptyPage, PageNotAnInteger
 
-    from jurisdictions.paging import CountingPaginator
+    from jurisdictions.db.paging import CountingPaginator
 
     everything = Jurisdiction.objects.order_by("name", "state", "pk")
     last = CountingPaginator(everything, 50).num_pages
@@ -222,8 +222,8 @@ def test_the_counting_paginator_refuses_the_pages_djangos_refuses(synthetic):
 def test_the_api_json_renderer_writes_exactly_what_drf_writes(rf, synthetic, path):
     from rest_framework.renderers import JSONRenderer
 
-    from jurisdictions.api import JurisdictionViewSet
-    from jurisdictions.renderers import FastJSONRenderer
+    from jurisdictions.api.renderers import FastJSONRenderer
+    from jurisdictions.api.views import JurisdictionViewSet
 
     request = rf.get(f"{API_LIST}{path}", HTTP_ACCEPT="application/json")
     action = {"get": "retrieve" if path.endswith("/") else "list"}
@@ -248,7 +248,7 @@ def test_the_api_json_renderer_writes_exactly_what_drf_writes(rf, synthetic, pat
 def test_the_api_json_renderer_writes_dates_and_times_as_drf_does(value):
     from rest_framework.renderers import JSONRenderer
 
-    from jurisdictions.renderers import FastJSONRenderer
+    from jurisdictions.api.renderers import FastJSONRenderer
 
     data = {"at": value, "list": [value, None]}
     assert FastJSONRenderer().render(data) == JSONRenderer().render(data)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from jurisdictions.csvio import export_csv_text, neutralise, restore
 from jurisdictions.models import Enrollment, Jurisdiction, StatusChange
+from jurisdictions.transfer.csvio import export_csv_text, neutralise, restore
 from tests.factories import EnrollmentFactory, JurisdictionFactory
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from jurisdictions.cache import bump_data_version
-from jurisdictions.importer import create_objects
 from jurisdictions.models import (
     Certification,
     Enrollment,
@@ -29,6 +28,7 @@ from jurisdictions.models import (
     State,
     StatusChange,
 )
+from jurisdictions.transfer.importer import create_objects
 
 SYNTHETIC_SLUG_PREFIX = "synthetic-"
 SYNTHETIC_NAME_PREFIX = "Synthetic "

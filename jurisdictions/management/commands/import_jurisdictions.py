@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jurisdictions.importer import import_jurisdictions
+from jurisdictions.transfer.importer import import_jurisdictions
 
 
 class Command(BaseCommand):

@@ -25,22 +25,15 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from . import csvio
-from .api_writes import (
-    CertificationWriteMixin,
-    EnrollmentWriteMixin,
-    JurisdictionCreateMixin,
-    StaffModelPermissions,
-)
-from .cache import (
+from ..cache import (
     CachedListMixin,
     CachedReadMixin,
     CachedRetrieveMixin,
     data_version,
     has_uncommitted_writes,
 )
-from .filters import NON_FILTER_PARAMS, JurisdictionFilter, StatusChangeFilter
-from .models import (
+from ..filters import NON_FILTER_PARAMS, JurisdictionFilter, StatusChangeFilter
+from ..models import (
     Certification,
     Enrollment,
     Jurisdiction,
@@ -49,12 +42,19 @@ from .models import (
     Source,
     StatusChange,
 )
+from ..transfer import csvio
 from .serializers import (
     CertificationDetailSerializer,
     EnrollmentDetailSerializer,
     JurisdictionSerializer,
     ProgramSerializer,
     StatusChangeSerializer,
+)
+from .writes import (
+    CertificationWriteMixin,
+    EnrollmentWriteMixin,
+    JurisdictionCreateMixin,
+    StaffModelPermissions,
 )
 
 # --- When the data last changed (Last-Modified) ------------------------------------------------

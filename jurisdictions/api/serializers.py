@@ -10,8 +10,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .compiled import CompiledRows
-from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, StatusChange
+from ..db.compiled import CompiledRows
+from ..models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, StatusChange
 
 
 class SourceSerializer(serializers.ModelSerializer):

@@ -12,7 +12,7 @@ import itertools
 
 from django.db import connections
 
-from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, where_in
+from ..models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, where_in
 
 JURISDICTION_COLUMNS = ["slug", "name", "state", "kind", "geoid", "ocd_id"]
 ENROLLMENT_COLUMNS = ["program", "status", "site_type", "letter_sent_on", "response_due_on", "joined_on"]

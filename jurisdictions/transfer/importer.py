@@ -21,17 +21,9 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .audit import audit_context
-from .cache import note_write
-from .csvio import (
-    ENROLLMENT_COLUMNS,
-    FORMULA_PREFIXES,
-    JURISDICTION_COLUMNS,
-    REQUIRED_COLUMNS,
-    TAIL_COLUMNS,
-    restore,
-)
-from .models import (
+from ..audit import audit_context
+from ..cache import note_write
+from ..models import (
     Certification,
     Enrollment,
     Jurisdiction,
@@ -43,6 +35,14 @@ from .models import (
     geoid_validator,
     ocd_id_validator,
     where_in,
+)
+from .csvio import (
+    ENROLLMENT_COLUMNS,
+    FORMULA_PREFIXES,
+    JURISDICTION_COLUMNS,
+    REQUIRED_COLUMNS,
+    TAIL_COLUMNS,
+    restore,
 )
 
 MAX_FILE_BYTES = 50 * 1024 * 1024

@@ -23,8 +23,8 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from . import services
-from .models import Certification, Enrollment, Jurisdiction, Program, Source, StatusChange
+from .. import services
+from ..models import Certification, Enrollment, Jurisdiction, Program, Source, StatusChange
 from .serializers import CertificationDetailSerializer, EnrollmentDetailSerializer, JurisdictionSerializer
 
 VIA = StatusChange.Via.API

@@ -1,0 +1,1 @@
+"""The partner API under /api/v1/: representations, viewsets, staff writes, pagination, URLs."""
