@@ -31,6 +31,7 @@ from .forms import (
 )
 from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, StatusChange
 from .transfer.importer import import_jurisdictions
+from .transfer.limits import WEB_MAX_ROWS
 
 VIA = StatusChange.Via.ADMIN
 WRITE_ERRORS = (services.StaleWriteError, ValidationError)
@@ -269,7 +270,9 @@ class JurisdictionAdmin(AuditedAdmin):
                 )
                 return redirect("admin:jurisdictions_jurisdiction_import")
             data = base64.b64decode(stored["data"])
-            preview = import_jurisdictions(data, filename=stored["name"], user=request.user, commit=False)
+            preview = import_jurisdictions(
+                data, filename=stored["name"], user=request.user, commit=False, max_rows=WEB_MAX_ROWS
+            )
             if not preview.ok or _fingerprint(preview) != stored["fingerprint"]:
                 stored["fingerprint"] = _fingerprint(preview)
                 request.session[IMPORT_SESSION_KEY] = stored
@@ -284,7 +287,9 @@ class JurisdictionAdmin(AuditedAdmin):
                     "admin/jurisdictions/import.html",
                     {**context, "report": preview, "token": stored["token"], "filename": stored["name"]},
                 )
-            report = import_jurisdictions(data, filename=stored["name"], user=request.user, commit=True)
+            report = import_jurisdictions(
+                data, filename=stored["name"], user=request.user, commit=True, max_rows=WEB_MAX_ROWS
+            )
             if report.applied:
                 del request.session[IMPORT_SESSION_KEY]
                 self.message_user(
@@ -298,7 +303,9 @@ class JurisdictionAdmin(AuditedAdmin):
             if form.is_valid():
                 upload = form.cleaned_data["file"]
                 data = upload.read()
-                report = import_jurisdictions(data, filename=upload.name, user=request.user, commit=False)
+                report = import_jurisdictions(
+                    data, filename=upload.name, user=request.user, commit=False, max_rows=WEB_MAX_ROWS
+                )
                 token = None
                 if report.ok:
                     token = secrets.token_urlsafe(16)

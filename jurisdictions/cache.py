@@ -1,149 +1,128 @@
 """The data version, and the shared cache of public responses that it keys.
 
-**Data version.** One token in the shared cache (Redis when REDIS_URL is set, local memory otherwise)
-that changes whenever any tracked record changes. Every write statement that reaches a table of this
-app (INSERT, UPDATE, DELETE, TRUNCATE on `jurisdictions_*`) is seen by a database execute wrapper
-installed on every connection, so every door is covered without each one remembering to call
-something: the admin, the API, services, the importer's bulk writes, `QuerySet.update()`, and
-StatusChange rows (which have no simple-history model). Inside a transaction the bump waits for
-the commit (`on_commit`), so a reader never caches data that is then rolled back, and a reader that
-started before the commit keys what it read under the old token, which nobody asks for again.
-simple-history's post_create_historical_record signal was not enough: its bulk helpers
-(bulk_create_with_history, used by the importer) do not send it, nor does QuerySet.update().
+**Data version.** One row in the database (`jurisdictions_dataversion`: a random token and the second
+it changed), moved on in the same transaction as every write to a tracked table: see
+jurisdictions/db/watch.py (the seam, since it intercepts SQL), which sees every door's writes. A
+reader therefore sees the new data and the new token together, or neither, whatever Redis did
+meanwhile: a write made while Redis was down or paused is never hidden behind a cached page.
 
-**Response cache.** Public list and detail responses are stored under the data version, the path
-with its query string and the representation (JSON, HTML...). A repeated read returns the stored
-bytes without touching the database, and a write makes the next read miss because the key moved on.
-The ETag (a hash of the body, computed once per version) is stored with the body and
-Last-Modified is the version's time, so a client revalidating gets a 304 for free. A body-hash
-ETag rather than the version token itself: a write elsewhere must not make a staff client's
-If-Match fail on a record that did not change.
+Reading the version costs one primary-key lookup (docs/deploy.md has the measured figure); a request
+reads it once (the middleware below keeps it for the request's duration).
+
+**Response cache.** Public list and detail responses are stored in the cache (Redis when REDIS_URL
+is set, see psp_tracker/cache_backends.py; local memory otherwise) under the data version and
+everything that shapes the response: scheme, host (with port), method, path with query string,
+Accept, the active language and the representation (JSON, HTML...). A repeated read returns the
+stored bytes after that one version query, and a write makes the next read miss because the key
+moved on. The ETag (a hash of the body, computed once per version) is stored with the body and
+Last-Modified is the version's time, so a client revalidating gets a 304 for free. A body-hash ETag
+rather than the version token itself: a write elsewhere must not make a staff client's If-Match fail
+on a record that did not change.
 A request running inside a transaction that already wrote (a test, or a view that writes first)
 bypasses the cache entirely, so it always sees its own writes.
 
-Local memory is per process: with several worker processes set REDIS_URL so that they share the
-version (otherwise a worker could serve what it cached before another worker's write).
+Redis is only an accelerator: when it fails, the backend serves from the database (and a small
+per-process memory), and since the version lives in the database, memory in several processes
+cannot serve what another process's write replaced.
 """
 
+import contextvars
 import functools
 import hashlib
-import time
-import uuid
-from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import connections
-from django.db.backends.signals import connection_created
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, set_response_etag
 from django.utils.http import http_date
+from django.utils.translation import get_language
 
-VERSION_KEY = "psp:data-version"
+from .db import watch
+from .db.watch import Version as DataVersion  # noqa: F401  (the public name)
+
 RESPONSE_PREFIX = "psp:response"
 # Entries under an old version are never read again; they only wait to expire.
 RESPONSE_TIMEOUT = 60 * 60
-TABLE_PREFIX = "jurisdictions_"
-WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 # Headers of a stored response worth replaying (the middleware adds the security headers again).
 REPLAYED_HEADERS = ("Content-Type", "ETag", "Vary", "Allow", "Content-Language", "Link", "Cache-Control")
 
-
-class DataVersion(NamedTuple):
-    token: str
-    modified: int  # seconds since the epoch, for Last-Modified
+# The version read during the current request (None outside a request, or not read yet).
+_request_memo = contextvars.ContextVar("psp_data_version_memo", default=None)
 
 
 def data_version():
-    """The current version; created (with a new token) when the cache has none."""
-    value = cache.get(VERSION_KEY)
-    if value is None:
-        value = (uuid.uuid4().hex, int(time.time()))
-        if not cache.add(VERSION_KEY, value, timeout=None):
-            value = cache.get(VERSION_KEY) or value
-    return DataVersion(*value)
+    """The current version, read from the database (once per request)."""
+    memo = _request_memo.get()
+    if memo is None or has_uncommitted_writes():
+        return watch.read_version()
+    if "version" not in memo:
+        memo["version"] = watch.read_version()
+    return memo["version"]
 
 
 def bump_data_version():
-    """Give the data a new version: every cached response and ETag is stale from now on."""
-    previous = cache.get(VERSION_KEY)
-    # Last-Modified has one-second resolution: two versions never share a second, so that
-    # If-Modified-Since cannot mistake a newer version for the one a client holds.
-    modified = int(time.time())
-    if previous is not None and modified <= previous[1]:
-        modified = previous[1] + 1
-    value = (uuid.uuid4().hex, modified)
-    cache.set(VERSION_KEY, value, timeout=None)
-    return DataVersion(*value)
+    """Give the data a new version now: every cached response and ETag is stale from now on."""
+    version = watch.write_version()
+    _forget_memo()
+    return version
 
 
-# -- seeing writes -------------------------------------------------------------------------------
+def _forget_memo():
+    memo = _request_memo.get()
+    if memo is not None:
+        memo.pop("version", None)
 
 
-def _is_tracked_write(sql):
-    if isinstance(sql, bytes):  # psycopg2.extras.execute_values sends bytes
-        sql = sql[:256].decode("utf-8", "replace")
-    elif not isinstance(sql, str):
-        return False
-    head = sql.lstrip()[:200]
-    return head[:8].upper().startswith(WRITE_VERBS) and TABLE_PREFIX in head
-
-
-def _after_commit(connection):
-    connection.psp_pending_bump = None
-    bump_data_version()
+watch.on_bump(_forget_memo)
 
 
 def note_write(connection):
-    """Record a write to a tracked table: the version moves on now (autocommit) or at commit.
-
-    The execute wrapper calls it for every statement; code that writes without `execute` (COPY
-    through `cursor.copy_expert`) calls it itself. One callback per transaction: a 90,000-row
-    import registers one, not one per statement.
-    """
-    if not connection.in_atomic_block:
-        bump_data_version()  # autocommit: the write is already committed
-        return
-    if not _pending(connection):
-        connection.psp_pending_bump = functools.partial(_after_commit, connection)
-        connection.on_commit(connection.psp_pending_bump)
-
-
-def _pending(connection):
-    """The bump waiting for this transaction's commit (gone when a rollback dropped it)."""
-    callback = getattr(connection, "psp_pending_bump", None)
-    return callback is not None and any(func is callback for _, func, _ in connection.run_on_commit)
-
-
-def _watch_writes(execute, sql, params, many, context):
-    result = execute(sql, params, many, context)
-    if _is_tracked_write(sql):
-        note_write(context["connection"])
-    return result
-
-
-def install_write_watch(connection, **kwargs):
-    """Install the execute wrapper on a connection (idempotent; called on every new connection)."""
-    if _watch_writes not in connection.execute_wrappers:
-        connection.execute_wrappers.append(_watch_writes)
-
-
-def connect_write_watch():
-    connection_created.connect(install_write_watch, dispatch_uid="psp_data_version_watch")
-    for connection in connections.all(initialized_only=True):
-        install_write_watch(connection)
+    """Record a write to a tracked table that bypassed `execute` (COPY): see db/watch.py."""
+    watch.note_write(connection)
 
 
 def has_uncommitted_writes(using="default"):
     """True inside a transaction that wrote to a tracked table and has not committed yet."""
     connection = connections[using]
-    return connection.in_atomic_block and _pending(connection)
+    return connection.in_atomic_block and watch.has_pending_bump(connection)
+
+
+def connect_write_watch():
+    watch.connect_write_watch()
+
+
+class DataVersionMiddleware:
+    """Reads the data version at most once per request (it is one query)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _request_memo.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _request_memo.reset(token)
 
 
 # -- cached responses ----------------------------------------------------------------------------
 
 
 def response_key(request, version, variant=""):
-    raw = f"{request.method if request.method != 'HEAD' else 'GET'}|{request.get_full_path()}|{variant}"
+    """Everything that shapes the response is in the key: a request with another Host, scheme,
+    Accept or language can never be answered with bytes built for a different one."""
+    method = request.method if request.method != "HEAD" else "GET"
+    raw = "|".join(
+        (
+            request.scheme,
+            request.get_host(),
+            method,
+            request.get_full_path(),
+            request.headers.get("Accept", ""),
+            get_language() or "",
+            variant,
+        )
+    )
     return f"{RESPONSE_PREFIX}:{version.token}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
 
 

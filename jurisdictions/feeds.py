@@ -30,8 +30,10 @@ class StatusChangesFeed(Feed):
         return self.changes()[:FEED_LENGTH]
 
     def item_title(self, item):
+        # Feed readers show an RSS title as HTML once the XML is parsed, and Django's generator only
+        # XML-escapes it: escaped for HTML here too, a name holding <b> is shown as text.
         origin = item.get_from_status_display() or "New"
-        return (
+        return escape(
             f"{item.enrollment.jurisdiction}: {origin} → {item.get_to_status_display()} "
             f"({item.enrollment.program.name})"
         )
@@ -68,7 +70,7 @@ class ProgramStatusChangesFeed(StatusChangesFeed):
         return get_object_or_404(Program, slug=slug)
 
     def title(self, obj):
-        return f"PSP Tracker: status changes in the {obj.name}"
+        return escape(f"PSP Tracker: status changes in the {obj.name}")
 
     def description(self, obj):
         return f"Every recorded change of a jurisdiction's status in the {obj.name}, newest first."

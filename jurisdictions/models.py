@@ -621,3 +621,7 @@ class StatusChange(models.Model):
     def __str__(self):
         origin = self.get_from_status_display() or "new"
         return f"{self.enrollment}: {origin} → {self.get_to_status_display()}"
+
+
+# The data version row that keys the response cache (issue 13); its own module, loaded with the models.
+from .versioning import DataVersion  # noqa: E402, F401

@@ -50,6 +50,19 @@ def env_int(name, default, *, minimum=0):
     return value
 
 
+def env_float(name, default, *, minimum=0.01):
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}.")
+    return value
+
+
 def env_list(name, default):
     raw = os.environ.get(name)
     if raw is None:
@@ -92,7 +105,13 @@ if not SECRET_KEY:
     # Local development only: DEBUG is on, so this key never protects a public site.
     SECRET_KEY = "insecure-local-development-key-not-for-production"
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+# Host names, and host:port pairs: a Host header carrying a port is accepted only when that exact
+# pair is listed (psp_tracker/guards.py), so a client cannot make the site build links to another port.
+_HOST_ENTRIES = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+ALLOWED_HOST_PORTS = [h for h in _HOST_ENTRIES if h.rpartition(":")[2].isdigit() and not h.endswith("]")]
+ALLOWED_HOSTS = list(
+    dict.fromkeys(h.rpartition(":")[0] if h in ALLOWED_HOST_PORTS else h for h in _HOST_ENTRIES)
+)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -115,17 +134,26 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every log line and response, even an error, carries the request id.
     "psp_tracker.middleware.RequestIdMiddleware",
+    # CSP, X-Frame-Options, nosniff on every response, static files and error pages included.
+    "psp_tracker.guards.SecurityHeadersMiddleware",
+    # The Host's port must be listed exactly; TRACE refused; public pages answer GET/HEAD/OPTIONS.
+    "psp_tracker.guards.StrictHostMiddleware",
+    "psp_tracker.guards.MethodPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, as WhiteNoise asks: static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     # Turns a lost database connection into a clean 503 page or JSON body (see the module).
     "psp_tracker.middleware.DatabaseUnavailableMiddleware",
+    # Reads the data version (one query) at most once per request.
+    "jurisdictions.cache.DataVersionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Anonymous clients: PUBLIC_RATE pages and PUBLIC_CSV_RATE CSV downloads per address (429).
+    "psp_tracker.ratelimit.AnonymousRateLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it answers a locked-out login with its lockout response.
@@ -191,6 +219,9 @@ AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The lockout runs from the failure that caused it: attempts during it are refused without being
+# recorded, so hammering the form does not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # The same client address as the API throttles (see DJANGO_NUM_PROXIES below).
 AXES_CLIENT_IP_CALLABLE = "psp_tracker.middleware.client_ip"
 
@@ -269,21 +300,45 @@ CONTENT_SECURITY_POLICY = {
 # which is right when gunicorn faces the internet. Used by the API throttles and the login lockout.
 NUM_PROXIES = env_int("DJANGO_NUM_PROXIES", 0)
 
-# The shared cache: API throttle counters (and anything cached) live in Redis when REDIS_URL is set,
-# so that several web containers count together. Without it each process keeps its own counters.
+# The shared cache (psp_tracker/cache_backends.py): cached public responses in Redis when REDIS_URL is
+# set, and the throttle counters in REDIS_COUNTERS_URL (a Redis that evicts nothing, so that cached
+# pages cannot push counters out; REDIS_URL when unset). Redis is an accelerator only: short
+# timeouts, and when it fails the site serves from the database and counts throttles per process.
+# Without REDIS_URL each process keeps its own memory.
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
-        raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} is not a redis:// URL.")
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("DJANGO_CACHE_PREFIX", "psp"),
-        }
+REDIS_COUNTERS_URL = env_str("REDIS_COUNTERS_URL", REDIS_URL)
+for _name, _url in (("REDIS_URL", REDIS_URL), ("REDIS_COUNTERS_URL", REDIS_COUNTERS_URL)):
+    if _url and not _url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"{_name}={_url!r} is not a redis:// URL.")
+REDIS_OPTIONS = {
+    # Seconds: a paused or unreachable Redis costs at most this, once per RETRY_SECONDS per process.
+    "socket_connect_timeout": env_float("REDIS_CONNECT_TIMEOUT", 0.25),
+    "socket_timeout": env_float("REDIS_TIMEOUT", 0.25),
+    "RETRY_SECONDS": env_float("REDIS_RETRY_SECONDS", 5.0),
+}
+
+
+def _cache(url, prefix):
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": prefix}
+    return {
+        "BACKEND": "psp_tracker.cache_backends.ResilientRedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": prefix,
+        "OPTIONS": dict(REDIS_OPTIONS),
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+_CACHE_PREFIX = env_str("DJANGO_CACHE_PREFIX", "psp")
+CACHES = {
+    "default": _cache(REDIS_URL, _CACHE_PREFIX),
+    "throttle": _cache(REDIS_COUNTERS_URL, f"{_CACHE_PREFIX}-counters"),
+}
+
+# Anonymous rate limits (psp_tracker/ratelimit.py): every page, feed and CSV download per client
+# address; a reader clicking around never comes near them.
+PUBLIC_RATE = env_rate("PUBLIC_RATE", "300/minute")
+PUBLIC_CSV_RATE = env_rate("PUBLIC_CSV_RATE", "30/minute")
 
 REST_FRAMEWORK = {
     "NUM_PROXIES": NUM_PROXIES,
@@ -302,8 +357,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "jurisdictions.api.pagination.ApiPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "psp_tracker.throttles.AnonRateThrottle",
+        "psp_tracker.throttles.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_rate("API_ANON_RATE", "1000/hour"),
@@ -324,6 +379,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # One name for the status choices, which the enrollments and the change feed share.
     "ENUM_NAME_OVERRIDES": {"EnrollmentStatusEnum": "jurisdictions.models.EnrollmentStatus"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "jurisdictions.api.urls.describe_id_parameters",
+    ],
 }
 
 # One JSON object per line on stdout, each with the request id of the request that logged it, so a

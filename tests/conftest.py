@@ -17,9 +17,19 @@ def staff_user(django_user_model):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttle counters and cached responses live in the cache; each test starts without them."""
-    from django.core.cache import cache
+    """Throttle counters and cached responses live in the caches; each test starts without them."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "throttle"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "throttle"):
+        caches[alias].clear()
+
+
+@pytest.fixture
+def live_server(live_server, settings):
+    """pytest-django's server, with its host:port allowed (a Host header's port must be listed)."""
+    address = live_server.url.split("://", 1)[1]
+    settings.ALLOWED_HOST_PORTS = [*settings.ALLOWED_HOST_PORTS, address]
+    return live_server

@@ -10,8 +10,23 @@ from tests.factories import EnrollmentFactory, JurisdictionFactory, StaffUserFac
 pytestmark = pytest.mark.django_db
 
 
+class ReadThenWriteClient(APIClient):
+    """A staff client doing what the docs ask: GET the resource, then PATCH with its ETag as
+    If-Match (unless the test sends its own If-Match, or none with `patch_without_if_match`)."""
+
+    def patch(self, path, data=None, format=None, content_type=None, follow=False, **extra):
+        if "HTTP_IF_MATCH" not in extra:
+            read = self.get(path, HTTP_ACCEPT="application/json")
+            if read.status_code == 200:
+                extra["HTTP_IF_MATCH"] = read["ETag"]
+        return super().patch(path, data, format, content_type, follow, **extra)
+
+    def patch_without_if_match(self, path, data=None, **extra):
+        return super().patch(path, data, format="json", **extra)
+
+
 def token_client(user):
-    client = APIClient()
+    client = ReadThenWriteClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     client.user = user
     return client
@@ -198,6 +213,21 @@ def test_a_stale_etag_on_a_certification_gets_412_and_changes_nothing(editor, st
     assert response.status_code == 412
     hold.refresh_from_db()
     assert (hold.answer, hold.version) == ("unknown", 2)
+
+
+def test_a_write_without_if_match_gets_428_saying_how_to_get_the_etag(editor, stockton):
+    hold = stockton.certifications.get(requirement__code="hold_request")
+    for path, body in (
+        (enrollment_url(stockton), {"notes": "Blind"}),
+        (certification_url(hold), {"answer": "no"}),
+    ):
+        response = editor.patch_without_if_match(path, body)
+        assert response.status_code == 428
+        detail = response.json()["detail"]
+        assert "If-Match" in detail and "ETag" in detail and "GET" in detail
+    stockton.refresh_from_db()
+    hold.refresh_from_db()
+    assert (stockton.notes, stockton.version, hold.answer, hold.version) == ("", 1, "unknown", 1)
 
 
 def test_if_match_star_writes_the_current_version(editor, stockton):

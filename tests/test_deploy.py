@@ -33,11 +33,12 @@ SECRET = "deploy-test-" + uuid.uuid4().hex + uuid.uuid4().hex
 
 def test_compose_runs_the_database_redis_and_the_web_app():
     services = COMPOSE["services"]
-    assert sorted(services) == ["db", "redis", "web"]
+    assert sorted(services) == ["db", "redis", "redis-counters", "web"]
     assert services["db"]["image"] == "postgres:16"
     assert services["db"]["volumes"] == ["pgdata:/var/lib/postgresql/data"]
     assert "pgdata" in COMPOSE["volumes"]
     assert services["redis"]["image"].startswith("redis:")
+    assert services["redis-counters"]["image"].startswith("redis:")
     assert services["web"]["build"] == "."
     assert services["web"]["ports"] == ["8000:8000"]
 
@@ -46,11 +47,20 @@ def test_every_service_has_a_healthcheck_and_web_waits_for_the_healthy_database(
     services = COMPOSE["services"]
     assert services["db"]["healthcheck"]["test"] == ["CMD-SHELL", "pg_isready -U psp -d psp"]
     assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert services["redis-counters"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
     assert services["web"]["healthcheck"]["test"] == HEALTHCHECK
     assert services["web"]["depends_on"] == {
         "db": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
+        "redis-counters": {"condition": "service_healthy"},
     }
+
+
+def test_rate_limit_counters_live_in_a_redis_that_evicts_nothing():
+    """A full response cache must not evict counters: a server of their own with noeviction."""
+    command = COMPOSE["services"]["redis-counters"]["command"]
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+    assert COMPOSE["services"]["web"]["environment"]["REDIS_COUNTERS_URL"] == "redis://redis-counters:6379/0"
 
 
 def test_web_gets_its_database_and_shared_cache_from_compose():
@@ -108,6 +118,11 @@ def _psql(sql):
         connection.close()
 
 
+# The shared Redis of the machine; the database number is configurable so that parallel runs do not
+# meet (PSP_TEST_REDIS_DB).
+REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('PSP_TEST_REDIS_DB', '0')}"
+
+
 def _redis_answers():
     try:
         with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
@@ -151,7 +166,8 @@ def served(tmp_path_factory):
         DJANGO_CACHE_PREFIX=prefix,
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=SECRET,
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        # The browser sends the port in its Host header: that exact pair must be listed.
+        DJANGO_ALLOWED_HOSTS=f"127.0.0.1,localhost,127.0.0.1:{port}",
         # The browser test reaches gunicorn over plain HTTP, telling it (as a TLS proxy would) that
         # the request was HTTPS; its forms then come from this origin.
         DJANGO_CSRF_TRUSTED_ORIGINS=f"http://127.0.0.1:{port}",
@@ -165,7 +181,7 @@ def served(tmp_path_factory):
         GUNICORN_THREADS="2",
     )
     if _redis_answers():  # CI starts Redis; elsewhere the Redis checks are skipped with a message
-        env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        env["REDIS_URL"] = REDIS_URL
     log_path = static_root.parent / "gunicorn.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(START_COMMAND, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -249,10 +265,11 @@ def test_api_throttle_counters_are_kept_in_redis_by_client_address(served):
         pytest.skip("Redis is not answering on 127.0.0.1:6379 (.ci/run starts it)")
     status, _, _ = _get(served["port"], "/api/v1/programs/", HTTPS)
     assert status == 200
-    keys = redis.Redis.from_url("redis://127.0.0.1:6379/0").keys(
-        f"{served['prefix']}:*throttle_anon_198.51.100.7"
-    )
+    # The counters' cache has its own prefix (and in compose its own Redis, REDIS_COUNTERS_URL).
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = client.keys(f"{served['prefix']}-counters:*throttle_anon_198.51.100.7")
     assert len(keys) == 1
+    client.delete(*keys)
 
 
 def test_the_logs_are_json_lines_carrying_the_request_id(served):

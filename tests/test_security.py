@@ -224,7 +224,10 @@ def test_the_number_of_proxies_comes_from_the_environment():
 
 
 def test_throttle_counters_go_to_redis_when_redis_url_is_set():
-    code = "import django; django.setup(); from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CACHES['default']['BACKEND'], settings.CACHES['throttle']['BACKEND'])"
+    )
     with_redis = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -235,8 +238,11 @@ def test_throttle_counters_go_to_redis_when_redis_url_is_set():
     without = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=production_env(), capture_output=True, text=True
     )
-    assert with_redis.stdout.strip().splitlines()[-1] == "django.core.cache.backends.redis.RedisCache"
-    assert without.stdout.strip().splitlines()[-1] == "django.core.cache.backends.locmem.LocMemCache"
+    # Our Redis backend (short timeouts, falls back to memory when Redis fails), for both caches.
+    resilient = "psp_tracker.cache_backends.ResilientRedisCache"
+    assert with_redis.stdout.strip().splitlines()[-1] == f"{resilient} {resilient}"
+    locmem = "django.core.cache.backends.locmem.LocMemCache"
+    assert without.stdout.strip().splitlines()[-1] == f"{locmem} {locmem}"
 
 
 def test_api_page_sizes_are_bounded():

@@ -9,7 +9,32 @@ from . import views as api
 
 app_name = "api"
 
-router = DefaultRouter()
+
+class AsciiIdRouter(DefaultRouter):
+    """Numeric ids are ASCII digits only: DRF's default lookup (`[^/.]+`) let int() read full-width
+    digits, so /enrollments/１２/ answered as id 12 (one resource, many URLs, each cached apart)."""
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        if getattr(viewset, "lookup_field", "pk") in ("pk", "id") and not hasattr(
+            viewset, "lookup_value_regex"
+        ):
+            return f"(?P<{lookup_prefix}{getattr(viewset, 'lookup_url_kwarg', None) or 'pk'}>[0-9]+)"
+        return super().get_lookup_regex(viewset, lookup_prefix)
+
+
+def describe_id_parameters(result, generator, request, public):
+    """Schema post-processing: the ASCII-digit id parameters above carry a pattern rather than the
+    model field, so drf-spectacular leaves them undescribed; say what they are."""
+    for path, operations in result.get("paths", {}).items():
+        resource = path.rstrip("/").split("/")[-2].rstrip("s").replace("-", " ")
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"] == "id" and not parameter.get("description"):
+                    parameter["description"] = f"The {resource}'s id (ASCII digits)."
+    return result
+
+
+router = AsciiIdRouter()
 # One way to ask for a format (?format=), so the schema lists each resource once.
 router.include_format_suffixes = False
 router.register("jurisdictions", api.JurisdictionViewSet, basename="jurisdiction")

@@ -36,6 +36,15 @@ class PreconditionFailed(APIException):
     default_code = "precondition_failed"
 
 
+class PreconditionRequired(APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = (
+        "This write needs an If-Match header: GET the resource, then send its ETag header's value "
+        "as If-Match, so that a change made since you read it is not overwritten."
+    )
+    default_code = "precondition_required"
+
+
 class StaffModelPermissions(permissions.DjangoModelPermissions):
     """Reads are open (the API's other permissions decide); a write needs the model permission
     (POST: add, PATCH: change), which the Editor and Reviewer groups give."""
@@ -181,10 +190,10 @@ IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
     location=OpenApiParameter.HEADER,
-    required=False,
+    required=True,
     description=(
-        "The ETag of your last GET of this resource: the write is refused with 412 when the "
-        "resource changed since. Send it to avoid overwriting someone else's change."
+        "The ETag of your last GET of this resource (required: 428 without it): the write is "
+        "refused with 412 when the resource changed since, so nobody overwrites another's change."
     ),
 )
 
@@ -200,6 +209,7 @@ def write_schema(request, response, summary, *, created=False, precondition=True
     }
     if precondition:
         responses[412] = OpenApiResponse(DETAIL, description="If-Match does not match: it changed since.")
+        responses[428] = OpenApiResponse(DETAIL, description="No If-Match header: GET the resource first.")
     return extend_schema(
         summary=summary,
         request=request,
@@ -226,7 +236,7 @@ class StaffWriteMixin:
         """The version the client's If-Match stands for; 412 when it is not the current one."""
         header = request.headers.get("If-Match")
         if header is None:
-            return None
+            raise PreconditionRequired()  # a client that omits it would overwrite silently
         etags = parse_etags(header)
         if "*" in etags:
             return instance.version

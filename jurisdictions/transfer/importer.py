@@ -36,6 +36,7 @@ from ..models import (
     ocd_id_validator,
     where_in,
 )
+from . import limits
 from .csvio import (
     ENROLLMENT_COLUMNS,
     FORMULA_PREFIXES,
@@ -169,14 +170,14 @@ class ImportReport:
         return f"{c['new']} new, {c['changed']} changed, {c['unchanged']} unchanged"
 
 
-def import_jurisdictions(data, *, filename="", user=None, commit=True):
+def import_jurisdictions(data, *, filename="", user=None, commit=True, max_rows=limits.MAX_ROWS):
     """Validate `data` (bytes or text of a CSV file) and, when `commit` and valid, apply it.
 
     Returns an ImportReport. Nothing is written unless every row is valid; the write happens in one
     transaction, with the rows it changes locked, and is checked again under those locks.
     """
     report = ImportReport(filename=filename)
-    parsed = _parse(data, report)
+    parsed = _parse(data, report, max_rows)
     if parsed is None:
         return report
     header, records = parsed
@@ -261,7 +262,7 @@ def _may_admit(user):
     return user is None or user.has_perm("jurisdictions.admit_enrollment")
 
 
-def _parse(data, report):
+def _parse(data, report, max_rows=limits.MAX_ROWS):
     if isinstance(data, bytes):
         if len(data) > MAX_FILE_BYTES:
             report.errors.append(
@@ -296,10 +297,11 @@ def _parse(data, report):
     header = [h.strip() for h in header]
     known = set(JURISDICTION_COLUMNS + ENROLLMENT_COLUMNS + TAIL_COLUMNS)
     codes = set(Requirement.objects.values_list("code", flat=True))
+    problems = limits.header_errors(header)  # width and repeats, before any per-column work
+    if problems:
+        report.errors.extend(RowError(1, column, message) for column, message in problems)
+        return None
     for name in header:
-        if header.count(name) > 1:
-            report.errors.append(RowError(1, name, "This column appears more than once."))
-            return None
         if name not in known and name not in codes:
             report.errors.append(
                 RowError(
@@ -322,6 +324,9 @@ def _parse(data, report):
             line = reader.line_num
             if not any(c.strip() for c in cells):
                 continue
+            if len(records) >= max_rows:
+                report.errors.append(RowError(start, "", limits.too_many_rows(len(records), max_rows)))
+                break
             if len(cells) != len(header):
                 report.errors.append(
                     RowError(start, "", f"Expected {len(header)} cells, found {len(cells)}.")
