@@ -25,8 +25,8 @@ class AsciiIdRouter(DefaultRouter):
 def describe_id_parameters(result, generator, request, public):
     """Schema post-processing: the ASCII-digit id parameters above carry a pattern rather than the
     model field, so drf-spectacular leaves them undescribed; say what they are."""
-    for path, operations in result.get("paths", {}).items():
-        resource = path.rstrip("/").split("/")[-2].rstrip("s").replace("-", " ")
+    for route, operations in result.get("paths", {}).items():
+        resource = route.rstrip("/").split("/")[-2].rstrip("s").replace("-", " ")
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path" and parameter["name"] == "id" and not parameter.get("description"):
