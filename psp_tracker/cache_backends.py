@@ -85,8 +85,9 @@ class ResilientRedisCache(RedisCache):
                 self._logged_at = now
         if should_log:
             logger.warning(
-                "redis unavailable (%s during %s): serving without it, counting throttles per process; "
-                "retrying in %.0f s",
+                "redis unavailable for the %r cache (%s during %s): serving without it, counting "
+                "throttles per process; retrying in %.0f s",
+                self.key_prefix,
                 type(exc).__name__,
                 operation,
                 self.retry_seconds,
@@ -96,7 +97,7 @@ class ResilientRedisCache(RedisCache):
         with self._lock:
             was_open, self._open_until = self._open_until != 0.0, 0.0
         if was_open:
-            logger.warning("redis answers again: the shared cache and throttle counters are back")
+            logger.warning("redis answers again for the %r cache: shared again", self.key_prefix)
 
     def _call(self, operation, *args, **kwargs):
         if self._use_redis():

@@ -5,9 +5,16 @@ from django.core.cache import caches
 from rest_framework import throttling
 
 
-class AnonRateThrottle(throttling.AnonRateThrottle):
-    cache = caches["throttle"]
+class ThrottleCacheMixin:
+    @property
+    def cache(self):
+        # Looked up per use (not at import) so that it follows the settings, as every cache alias does.
+        return caches["throttle"]
 
 
-class UserRateThrottle(throttling.UserRateThrottle):
-    cache = caches["throttle"]
+class AnonRateThrottle(ThrottleCacheMixin, throttling.AnonRateThrottle):
+    pass
+
+
+class UserRateThrottle(ThrottleCacheMixin, throttling.UserRateThrottle):
+    pass

@@ -29,7 +29,11 @@ def describe_id_parameters(result, generator, request, public):
         resource = route.rstrip("/").split("/")[-2].rstrip("s").replace("-", " ")
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
-                if parameter["in"] == "path" and parameter["name"] == "id" and not parameter.get("description"):
+                if (
+                    parameter["in"] == "path"
+                    and parameter["name"] == "id"
+                    and not parameter.get("description")
+                ):
                     parameter["description"] = f"The {resource}'s id (ASCII digits)."
     return result
 

@@ -165,11 +165,16 @@ def _watch_writes(execute, sql, params, many, context):
     if _migrating or not is_tracked_write(sql):
         return execute(sql, params, many, context)
     connection = context["connection"]
-    if connection.in_atomic_block or not connection.get_autocommit():
+    if connection.in_atomic_block or not connection.get_autocommit() or connection.vendor == "sqlite":
+        # SQLite cannot commit while the statement's RETURNING rows are unread, so there a write in
+        # autocommit mode is followed by the bump instead (SQLite runs one process: development and
+        # tests). A bump right after the commit still keeps readers fresh; only a crash between
+        # the two statements could skip it.
         result = execute(sql, params, many, context)
         note_write(connection)
         return result
-    # Autocommit: give the statement a transaction, so that it commits together with its bump.
+    # Autocommit on PostgreSQL: give the statement a transaction, so that it commits together with
+    # its bump (psycopg2 has already fetched the statement's result rows when execute returns).
     with transaction.atomic(using=connection.alias):
         result = execute(sql, params, many, context)
         note_write(connection)
