@@ -36,17 +36,42 @@ REDIS_ERRORS = (RedisError, OSError)
 DEFAULT_RETRY_SECONDS = 5.0
 
 
+class Circuit:
+    """The state shared by every thread of a process for one Redis cache (Django makes one backend
+    object per thread): when Redis fails, all of them stop asking it, and it is logged once."""
+
+    def __init__(self, retry_seconds):
+        self.retry_seconds = retry_seconds
+        self.lock = threading.Lock()
+        self.open_until = 0.0  # 0: closed (use Redis); else the monotonic time of the next probe
+        self.logged_at = -1e9
+
+
+_circuits = {}
+_circuits_lock = threading.Lock()
+
+
+def circuit_for(key, retry_seconds):
+    with _circuits_lock:
+        if key not in _circuits:
+            _circuits[key] = Circuit(retry_seconds)
+        return _circuits[key]
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         params = dict(params)
         options = dict(params.get("OPTIONS", {}))
-        self.retry_seconds = float(options.pop("RETRY_SECONDS", DEFAULT_RETRY_SECONDS))
+        retry_seconds = float(options.pop("RETRY_SECONDS", DEFAULT_RETRY_SECONDS))
         fallback_entries = int(options.pop("FALLBACK_MAX_ENTRIES", 2000))
         params["OPTIONS"] = options
         super().__init__(server, params)
-        self.location = server if isinstance(server, str) else ",".join(server)
+        location = server if isinstance(server, str) else ",".join(server)
+        identity = f"{location}|{self.key_prefix}"
+        self.circuit = circuit_for(identity, retry_seconds)
+        # LocMemCache objects of one name share their storage: one fallback per process, not per thread.
         self.fallback = LocMemCache(
-            f"psp-fallback-{id(self)}",
+            f"psp-fallback|{identity}",
             {
                 "KEY_PREFIX": params.get("KEY_PREFIX", ""),
                 "VERSION": params.get("VERSION", 1),
@@ -54,35 +79,38 @@ class ResilientRedisCache(RedisCache):
                 "OPTIONS": {"MAX_ENTRIES": fallback_entries},
             },
         )
-        self._lock = threading.Lock()
-        self._open_until = 0.0  # 0: closed (use Redis); else the monotonic time of the next probe
-        self._logged_at = -1e9
 
     # -- the circuit ------------------------------------------------------------------------------
 
     @property
+    def retry_seconds(self):
+        return self.circuit.retry_seconds
+
+    @property
     def degraded(self):
         """True while the circuit is open (Redis failed recently and is not used)."""
-        return self._open_until != 0.0
+        return self.circuit.open_until != 0.0
 
     def _use_redis(self):
-        if self._open_until == 0.0:
+        circuit = self.circuit
+        if circuit.open_until == 0.0:
             return True
         now = time.monotonic()
-        with self._lock:
-            if now < self._open_until:
+        with circuit.lock:
+            if now < circuit.open_until:
                 return False
             # This caller probes Redis; the others keep to memory until it has answered.
-            self._open_until = now + self.retry_seconds
+            circuit.open_until = now + circuit.retry_seconds
             return True
 
     def _trip(self, operation, exc):
+        circuit = self.circuit
         now = time.monotonic()
-        with self._lock:
-            self._open_until = now + self.retry_seconds
-            should_log = now - self._logged_at >= self.retry_seconds
+        with circuit.lock:
+            circuit.open_until = now + circuit.retry_seconds
+            should_log = now - circuit.logged_at >= circuit.retry_seconds
             if should_log:
-                self._logged_at = now
+                circuit.logged_at = now
         if should_log:
             logger.warning(
                 "redis unavailable for the %r cache (%s during %s): serving without it, counting "
@@ -90,12 +118,13 @@ class ResilientRedisCache(RedisCache):
                 self.key_prefix,
                 type(exc).__name__,
                 operation,
-                self.retry_seconds,
+                circuit.retry_seconds,
             )
 
     def _recovered(self):
-        with self._lock:
-            was_open, self._open_until = self._open_until != 0.0, 0.0
+        circuit = self.circuit
+        with circuit.lock:
+            was_open, circuit.open_until = circuit.open_until != 0.0, 0.0
         if was_open:
             logger.warning("redis answers again for the %r cache: shared again", self.key_prefix)
 
@@ -106,19 +135,22 @@ class ResilientRedisCache(RedisCache):
             except REDIS_ERRORS as exc:
                 self._trip(operation, exc)
             else:
-                if self._open_until != 0.0:
+                if self.circuit.open_until != 0.0:
                     self._recovered()
                 return result
         return getattr(self.fallback, operation)(*args, **kwargs)
 
     def ping(self):
-        """True when Redis answers now (for /readyz); never raises, never waits past the timeouts."""
+        """True when Redis answers now (for /readyz); never raises, never waits past the timeouts,
+        and while the circuit is open (until the next probe) answers False without asking."""
+        if not self._use_redis():
+            return False
         try:
             self._cache.get_client(write=False).ping()
         except REDIS_ERRORS as exc:
             self._trip("ping", exc)
             return False
-        if self._open_until != 0.0:
+        if self.circuit.open_until != 0.0:
             self._recovered()
         return True
 

@@ -53,6 +53,7 @@ PROXY_HEADERS = {"Host": HOST, "X-Forwarded-Proto": "https", "X-Forwarded-For": 
 
 PROFILES = {
     # synthetic rows, load seconds, threads, restart-phase seconds, restarts, request cap per phase
+    # redis_*: the Redis fault phases (stopped, then paused): seconds of load, seconds of fault, threads.
     "short": {
         "synthetic": 500,
         "load_seconds": 15,
@@ -60,6 +61,9 @@ PROFILES = {
         "restart_seconds": 16,
         "restarts": 1,
         "cap": 20000,
+        "redis_seconds": 16,
+        "redis_down_seconds": 6,
+        "redis_threads": 16,
     },
     "long": {
         "synthetic": 5000,
@@ -68,8 +72,14 @@ PROFILES = {
         "restart_seconds": 60,
         "restarts": 3,
         "cap": 200000,
+        "redis_seconds": 45,
+        "redis_down_seconds": 15,
+        "redis_threads": 50,
     },
 }
+# The rates the run sets (README's defaults for the public site; the API's lowered so that the
+# throttle phase reaches it quickly while the load, spread over 254 addresses, stays below it).
+RATES = {"PUBLIC_RATE": "300/minute", "PUBLIC_CSV_RATE": "30/minute", "API_ANON_RATE": "400/hour"}
 RECOVERY_LIMIT_SECONDS = 5.0  # after PostgreSQL accepts connections again
 
 
@@ -336,16 +346,9 @@ class App:
                 self.process.wait()
 
 
-def redis_answers():
-    try:
-        with socket.create_connection((HOST, 6379), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-def prepare(args, profile):
+def prepare(args, profile, redis):
+    log(f"== Redis: a server of the run's own on {redis.url}")
+    redis.start()
     cluster = Cluster(args.pg_port)
     log(f"== PostgreSQL: throwaway cluster in {cluster.folder} on {HOST}:{args.pg_port}")
     cluster.start()
@@ -354,7 +357,7 @@ def prepare(args, profile):
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "API_", "DATABASE_URL", "REDIS_URL"))
+        if not k.startswith(("DJANGO_", "API_", "DATABASE_URL", "REDIS_", "PUBLIC_"))
     }
     env.update(
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
@@ -367,19 +370,23 @@ def prepare(args, profile):
         DJANGO_NUM_PROXIES="1",
         DJANGO_STATIC_ROOT=str(folder / "static"),
         DJANGO_LOG_LEVEL="INFO",
-        # The load comes "from" 254 client addresses (see Load); DRF applies both the anonymous and
-        # the user throttle to anonymous clients, so both rates are raised above what the run sends
-        # per address (a few hundred), while staying small enough to keep the throttle lists short.
-        API_ANON_RATE="100000/hour",
-        API_USER_RATE="100000/hour",
+        # The load comes "from" 254 client addresses (see Load), each staying below these rates;
+        # the throttle phase then exceeds them from one address. DRF applies both the anonymous and
+        # the user throttle to anonymous clients: both get the same rate.
+        PUBLIC_RATE=RATES["PUBLIC_RATE"],
+        PUBLIC_CSV_RATE=RATES["PUBLIC_CSV_RATE"],
+        API_ANON_RATE=RATES["API_ANON_RATE"],
+        API_USER_RATE=RATES["API_ANON_RATE"],
+        # Redis: the run's own server (started and stopped by it); the circuit retries every 2 s.
+        REDIS_URL=redis.url,
+        REDIS_RETRY_SECONDS="2",
+        DJANGO_CACHE_PREFIX=f"psp-reliability-{os.getpid()}",
         GUNICORN_BIND=f"{HOST}:{args.port}",
         PORT=str(args.port),
         WEB_CONCURRENCY=str(args.workers),
         GUNICORN_THREADS=str(args.threads_per_worker),
         DJANGO_SUPERUSER_PASSWORD=secrets.token_urlsafe(24),
     )
-    if redis_answers():
-        env.update(REDIS_URL=f"redis://{HOST}:6379/0", DJANGO_CACHE_PREFIX=f"psp-reliability-{os.getpid()}")
     app = App(cluster, args.port, folder, env)
     log("== seeding: migrate, synthetic jurisdictions, the seed file, a staff user")
     app.manage("migrate", "--no-input")
@@ -388,9 +395,9 @@ def prepare(args, profile):
     app.manage(
         "createsuperuser", "--no-input", "--username", "reliability", "--email", "reliability@example.org"
     )
-    log(
-        f"== starting the app: sh docker/entrypoint.sh on {HOST}:{args.port} (redis: {'yes' if 'REDIS_URL' in env else 'no'})"
-    )
+    created = app.manage("drf_create_token", "reliability")
+    app.staff_token = re.search(r"token (\w+)", created.stdout).group(1)
+    log(f"== starting the app: sh docker/entrypoint.sh on {HOST}:{args.port} (redis: {redis.url})")
     app.start()
     return cluster, app
 
@@ -894,6 +901,27 @@ def main():
     parser.add_argument(
         "--pg-port", type=int, default=5435, help="the throwaway PostgreSQL's port (default 5435)"
     )
+    parser.add_argument(
+        "--redis-port", type=int, default=6395, help="the run's own redis-server's port (default 6395)"
+    )
+    parser.add_argument("--redis-db", type=int, default=0, help="the Redis database number (default 0)")
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=[
+            "load",
+            "restart",
+            "redis_stopped",
+            "redis_paused",
+            "host_poisoning",
+            "concurrent_creates",
+            "wide_csv",
+            "hostile",
+            "throttles",
+        ],
+        help="phases to leave out (while developing)",
+    )
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
     parser.add_argument(
         "--threads-per-worker", type=int, default=4, help="gunicorn threads per worker (default 4)"
@@ -905,16 +933,51 @@ def main():
     profile = PROFILES["short" if args.short else "long"]
     started = time.monotonic()
     cluster = app = None
-    report = {"profile": "short" if args.short else "long", "settings": profile}
+    report = {"profile": "short" if args.short else "long", "settings": profile, "rates": RATES}
     ok = True
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import reliability_faults as faults
+
+    rel = sys.modules[__name__]
+    redis = faults.RedisServer(args.redis_port, args.redis_db)
+    skip = set(args.skip)
     try:
-        cluster, app = prepare(args, profile)
-        report["load"], passed = phase_load(app, cluster, profile)
-        ok &= passed
-        report["restart"], passed = phase_restart(app, cluster, profile)
-        ok &= passed
-        report["hostile"], passed = phase_hostile(app, cluster)
-        ok &= passed
+        cluster, app = prepare(args, profile, redis)
+        staff = faults.StaffApi(rel, app.port, app.staff_token)
+        phases = [
+            ("load", lambda: phase_load(app, cluster, profile)),
+            ("restart", lambda: phase_restart(app, cluster, profile)),
+            (
+                "redis_stopped",
+                lambda: faults.phase_redis(rel, app, cluster, redis, profile, staff, mode="stop"),
+            ),
+            (
+                "redis_paused",
+                lambda: faults.phase_redis(rel, app, cluster, redis, profile, staff, mode="pause"),
+            ),
+            ("host_poisoning", lambda: faults.phase_host_poisoning(rel, app)),
+            ("concurrent_creates", lambda: faults.phase_concurrent_creates(rel, staff)),
+            ("wide_csv", lambda: faults.phase_wide_csv(rel, app)),
+            ("hostile", lambda: phase_hostile(app, cluster)),
+            (
+                "throttles",
+                lambda: faults.phase_throttles(
+                    rel,
+                    app,
+                    {
+                        "pages": int(RATES["PUBLIC_RATE"].split("/")[0]),
+                        "csv": int(RATES["PUBLIC_CSV_RATE"].split("/")[0]),
+                        "api": int(RATES["API_ANON_RATE"].split("/")[0]),
+                    },
+                ),
+            ),
+        ]
+        for name, run in phases:
+            if name in skip:
+                continue
+            report[name], passed = run()
+            report[name] = {**report[name], "passed": passed}
+            ok &= passed
         tracebacks = app.logfile.read_text().count("Traceback")
         report["tracebacks_in_log"] = tracebacks
         log(f"== app log: {tracebacks} traceback(s) (a CSV stream cut by the restart would log one)")
@@ -926,6 +989,11 @@ def main():
             app.stop()
         if cluster:
             cluster.stop()
+        report["redis_keys_left"] = redis.keys()
+        redis.close()  # the run's own server: nothing is left behind in any Redis
+        log(
+            f"   Redis: the run's server held {report['redis_keys_left']} keys; shut down, its folder removed"
+        )
         if app:
             if getattr(app, "logfile", None) and app.logfile.exists():
                 kept = Path(tempfile.gettempdir()) / "psp-reliability-app.log"

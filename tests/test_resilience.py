@@ -87,6 +87,9 @@ class RedisServer:
 def redis_server(settings):
     if REDIS_SERVER is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    from psp_tracker import cache_backends
+
+    cache_backends._circuits.clear()  # a port reused from an earlier test starts with a closed circuit
     server = RedisServer()
     options = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2, "RETRY_SECONDS": 0.5}
     backend = "psp_tracker.cache_backends.ResilientRedisCache"
