@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
-"""Reliability run: the app under gunicorn on a throwaway PostgreSQL, under load, through a database
-restart, and against hostile input.
+"""Reliability run: the app under gunicorn on a throwaway PostgreSQL and a Redis of its own, under
+load, through a database restart, Redis stopped and paused, and against hostile input.
 
-    .venv/bin/python scripts/reliability.py --short     # CI: about a minute
+    .venv/bin/python scripts/reliability.py --short     # CI: two to three minutes
     .venv/bin/python scripts/reliability.py             # the longer run recorded in docs/deploy.md
+    ... --port 8305 --pg-port 5435 --redis-port 6395 --redis-db 0   # the defaults (all configurable)
 
 What it does, all on loopback addresses only:
 
 1. Creates a PostgreSQL cluster of its own (`initdb` into a temporary folder, started with `pg_ctl` on
    its own port and socket folder, as the `postgres` user when run as root), so restarting it never
    disturbs the machine's shared server. Seeds it with synthetic jurisdictions and the real seed file.
-2. Starts the app exactly as the web container does (`sh docker/entrypoint.sh`: migrate,
-   collectstatic, gunicorn) with the production settings, and Redis as the shared cache when one
-   answers on 127.0.0.1:6379.
+2. Starts a redis-server of its own (`--redis-port`, no persistence; never the machine's shared
+   Redis) and the app exactly as the web container does (`sh docker/entrypoint.sh`: migrate,
+   collectstatic, gunicorn) with the production settings and REDIS_URL pointing at that server.
 3. Load: threads request the list, detail, API and CSV endpoints for a fixed time and a bounded count,
    and it reports requests, errors and p50/p95/p99 latency per kind. Any error fails the run.
 4. Restart: the same load while PostgreSQL is restarted (`pg_ctl restart -m fast`); it reports how many
@@ -23,7 +24,15 @@ What it does, all on loopback addresses only:
    a 4xx (a 200 only where the input is harmless text or a form shown again with its errors), never a
    5xx, and the data must not change.
 
-It exits 0 when every check passes, 1 otherwise; `--json FILE` also writes the figures.
+6. The fault phases of scripts/reliability_faults.py (issue 13): Redis stopped, then paused
+   (SIGSTOP), in the middle of a load of many clients: no 5xx, /readyz 200 throughout, p95 within
+   2x of the same load outside the fault, and a staff write made during the fault is what the very
+   next reads show once Redis is back; Host poisoning (a foreign port refused, later responses
+   clean); concurrent identical creates (no 5xx); a 100,000-column CSV refused in under a second;
+   and the rate limits reached from one address (429 with Retry-After for pages, CSV and the API).
+
+The run's Redis is shut down at the end (its keys go with it), the cluster stopped and its folder
+removed. It exits 0 when every check passes, 1 otherwise; `--json FILE` also writes the figures.
 """
 
 import argparse

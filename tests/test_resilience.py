@@ -25,7 +25,7 @@ from jurisdictions.cache import data_version
 from jurisdictions.models import Jurisdiction
 from jurisdictions.transfer.importer import import_jurisdictions
 from jurisdictions.transfer.limits import MAX_COLUMNS
-from tests.factories import EnrollmentFactory, JurisdictionFactory
+from tests.factories import EnrollmentFactory, JurisdictionFactory, ProgramFactory, RequirementFactory
 
 REDIS_SERVER = shutil.which("redis-server")
 REDIS_DB = os.environ.get("PSP_TEST_REDIS_DB", "5")
@@ -165,10 +165,15 @@ def test_a_paused_redis_costs_at_most_its_timeout_and_then_nothing(client, redis
         redis_server.resume()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_write_made_while_redis_is_paused_is_seen_by_the_next_read_after_it_returns(client, redis_server):
     """Real commits (a transactional test): the version row moves on in the write's own transaction."""
-    enrollment = EnrollmentFactory(jurisdiction=JurisdictionFactory(name="Stockton", state="CA"))
+    # Its own program: an earlier transactional test may have flushed what the migrations created.
+    program = ProgramFactory(slug="paused")
+    RequirementFactory(program=program, code="hold_request")
+    enrollment = EnrollmentFactory(
+        jurisdiction=JurisdictionFactory(name="Stockton", state="CA"), program=program
+    )
     page = reverse("jurisdictions:jurisdiction-detail", kwargs={"slug": "stockton-ca"})
     api = "/api/v1/jurisdictions/stockton-ca/"
     assert client.get(page)["X-Cache"] == "miss"
@@ -223,7 +228,7 @@ def test_throttles_count_per_process_while_redis_is_down(client, redis_server, s
 # --- The data version ------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_version_row_moves_on_in_the_transaction_that_commits_the_write():
     from django.db import transaction
 
