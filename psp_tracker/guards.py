@@ -8,7 +8,8 @@ error pages included), the exact host and port, and the methods a public page an
 - `StrictHostMiddleware`: Django matches ALLOWED_HOSTS on the host name only, so `localhost:31337`
   passed wherever `localhost` did, and absolute URLs built from it (the API's `url`, `next`) pointed
   at that port. A Host header with a port is accepted only when that exact `host:port` is listed in
-  DJANGO_ALLOWED_HOSTS (or the port is the scheme's default); debug runs accept any port.
+  DJANGO_ALLOWED_HOSTS (or the port is the scheme's default); debug runs accept any port. With
+  PUBLIC_BASE_URL set, absolute URLs are built from it and never from the request's Host.
 - `MethodPolicyMiddleware`: TRACE (and TRACK, CONNECT) is refused everywhere with 405. A public page
   (not /api/, not /admin/) answers GET and HEAD; OPTIONS there answers 204 with the Allow header
   (the one useful thing to say), and any other method 405. The API keeps DRF's own OPTIONS answer
@@ -67,6 +68,10 @@ class StrictHostMiddleware:
                     f"Invalid HTTP_HOST header: {raw!r}. A port is accepted only when that host:port "
                     "is listed in DJANGO_ALLOWED_HOSTS."
                 )
+        if settings.PUBLIC_BASE_URL:
+            # Absolute URLs (the API's `url`, `next`, feed links) come from the configured origin,
+            # never from the request's Host: build_absolute_uri reads this cached property.
+            request.__dict__["_current_scheme_host"] = settings.PUBLIC_BASE_URL
         return self.get_response(request)
 
 

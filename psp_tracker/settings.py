@@ -113,6 +113,15 @@ ALLOWED_HOSTS = list(
     dict.fromkeys(h.rpartition(":")[0] if h in ALLOWED_HOST_PORTS else h for h in _HOST_ENTRIES)
 )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# The site's public origin (https://psp.example.org): when set, absolute URLs in API bodies and feeds
+# are built from it, never from the request's Host header (psp_tracker/guards.py).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL").strip().rstrip("/")
+if PUBLIC_BASE_URL and (
+    not PUBLIC_BASE_URL.startswith(("http://", "https://")) or "/" in PUBLIC_BASE_URL.split("://", 1)[1]
+):
+    raise ImproperlyConfigured(
+        f"PUBLIC_BASE_URL={PUBLIC_BASE_URL!r} must be an origin such as https://psp.example.org (no path)."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",

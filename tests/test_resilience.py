@@ -285,6 +285,18 @@ def test_responses_are_cached_per_host_and_scheme(client, committed, settings):
     assert "8443" not in plain.content.decode() and "https://" not in plain.content.decode()
 
 
+@pytest.mark.django_db
+def test_with_a_public_base_url_absolute_urls_never_come_from_the_host_header(client, committed, settings):
+    settings.PUBLIC_BASE_URL = "https://psp.example.org"
+    settings.ALLOWED_HOST_PORTS = ["testserver:8443"]
+    with committed():
+        EnrollmentFactory(jurisdiction=JurisdictionFactory(name="Memphis", state="TN"))
+    for host in ("testserver", "testserver:8443"):
+        body = client.get("/api/v1/jurisdictions/?page_size=1", HTTP_HOST=host).json()
+        assert body["next"] is None or body["next"].startswith("https://psp.example.org/")
+        assert body["results"][0]["enrollments"][0]["url"].startswith("https://psp.example.org/api/v1/")
+
+
 def test_a_listed_host_port_pair_is_accepted_and_the_default_port_always(client, settings, db):
     settings.ALLOWED_HOST_PORTS = ["testserver:8443"]
     assert client.get("/healthz", HTTP_HOST="testserver:8443").status_code == 200
