@@ -28,8 +28,10 @@ from .forms import (
     ImportUploadForm,
     JurisdictionForm,
     LetterSentForm,
+    RequirementFormSet,
 )
 from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, StatusChange
+from .services.programs import REQUIREMENT_FIELDS
 from .transfer.importer import import_jurisdictions
 
 VIA = StatusChange.Via.ADMIN
@@ -146,7 +148,11 @@ class SourceAdmin(AuditedAdmin):
 
 
 class RequirementInline(admin.StackedInline):
+    """Adding a requirement gives every enrollment an unknown answer and moves participating ones
+    to pending (`services.requirement_create`); removing one that has answers is refused."""
+
     model = Requirement
+    formset = RequirementFormSet
     extra = 0
     fields = ["order", "code", "title", "text"]
 
@@ -161,6 +167,29 @@ class ProgramAdmin(AuditedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_requirements=Count("requirements"))
+
+    def save_formset(self, request, form, formset, change):
+        """Requirements through the services, so that the participating rule stays true."""
+        if formset.model is not Requirement:
+            return super().save_formset(request, form, formset, change)
+        deleted = [f for f in formset.deleted_forms if f.instance.pk]
+        for f in deleted:
+            services.requirement_delete(requirement=f.instance, user=request.user, via=VIA)
+        formset.new_objects, formset.changed_objects = [], []
+        formset.deleted_objects = [f.instance for f in deleted]
+        for f in formset.forms:
+            if f in formset.deleted_forms or not f.has_changed():
+                continue
+            values = {name: f.cleaned_data[name] for name in REQUIREMENT_FIELDS if name in f.cleaned_data}
+            if f.instance.pk:
+                services.requirement_update(requirement=f.instance, user=request.user, via=VIA, **values)
+                formset.changed_objects.append((f.instance, f.changed_data))
+            else:
+                created = services.requirement_create(
+                    program=form.instance, user=request.user, via=VIA, **values
+                )
+                formset.new_objects.append(created)
+        return None
 
     @admin.display(description="requirements", ordering="n_requirements")
     def requirement_count(self, obj):
@@ -427,9 +456,7 @@ class EnrollmentAdmin(AuditedAdmin):
         )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request_user = request.user  # a fresh class per request: modelform_factory builds it
-        return form
+        return super().get_form(request, obj, change=change, **kwargs).for_user(request.user)
 
     def get_readonly_fields(self, request, obj=None):
         return ["jurisdiction", "program"] if obj else []
@@ -450,33 +477,50 @@ class EnrollmentAdmin(AuditedAdmin):
         return f"{obj.n_yes} of {obj.n_requirements}"
 
     def save_model(self, request, obj, form, change):
-        values = {f: form.cleaned_data[f] for f in services.ENROLLMENT_FIELDS if f in form.cleaned_data}
         if change:
-            # The answers changed in the inline are saved in the same step (see CertificationFormSet).
-            services.enrollment_update(
-                enrollment=obj,
-                user=request.user,
-                via=VIA,
-                expected_version=form.cleaned_data["opened_version"],
-                certifications=getattr(obj, "_pending_certifications", None),
-                **values,
-            )
-        else:
-            created = services.enrollment_create(
-                jurisdiction=form.cleaned_data["jurisdiction"],
-                program=form.cleaned_data["program"],
-                user=request.user,
-                via=VIA,
-                **values,
-            )
-            obj.pk, obj.version, obj._state.adding = created.pk, created.version, False
+            # The change form saves the enrollment with its answers, in one step, in
+            # `save_related`; a revert (simple-history's page, no inline) saves it here.
+            match = request.resolver_match
+            if match is not None and match.url_name == self.url_name("simple_history"):
+                self._update(request, form, answers={})
+            return
+        values = {f: form.cleaned_data[f] for f in services.ENROLLMENT_FIELDS if f in form.cleaned_data}
+        created = services.enrollment_create(
+            jurisdiction=form.cleaned_data["jurisdiction"],
+            program=form.cleaned_data["program"],
+            user=request.user,
+            via=VIA,
+            **values,
+        )
+        obj.pk, obj.version, obj._state.adding = created.pk, created.version, False
 
-    def save_formset(self, request, form, formset, change):
-        # Answers were saved by `enrollment_update`; the status history is read-only.
-        formset.new_objects, formset.deleted_objects = [], []
-        formset.changed_objects = [
-            (f.instance, f.changed_data) for f in formset.forms if f.has_changed() and f.instance.pk
-        ]
+    def save_related(self, request, form, formsets, change):
+        """A change of the enrollment and of its answers (the inline) is one `enrollment_update`,
+        so that the rule sees the status and the answers together."""
+        if not change:
+            return
+        answers = {}
+        for formset in formsets:
+            if isinstance(formset, CertificationFormSet):
+                answers.update(formset.answer_changes())
+        self._update(request, form, answers=answers)
+        for formset in formsets:
+            # For the admin's change message; the status history is read-only.
+            formset.new_objects, formset.deleted_objects = [], []
+            formset.changed_objects = [
+                (f.instance, f.changed_data) for f in formset.forms if f.has_changed() and f.instance.pk
+            ]
+
+    def _update(self, request, form, *, answers):
+        values = {f: form.cleaned_data[f] for f in services.ENROLLMENT_FIELDS if f in form.cleaned_data}
+        services.enrollment_update(
+            enrollment=form.instance,
+            user=request.user,
+            via=VIA,
+            expected_version=form.cleaned_data["opened_version"],
+            certifications=answers,
+            **values,
+        )
 
     # -- actions -------------------------------------------------------------------------------
 

@@ -1,0 +1,458 @@
+"""An import's plan: every row compared with the database, each change decided by the services'
+rules, then `apply` writes the differences in bulk through `db.bulk`.
+
+Nothing here decides a rule of its own: who may set participating (`services.status_permission_error`),
+the participating rule (`services.participation_errors`), the join date (`services.joined_on_for`),
+who runs a not-applicable facility (`services.validation.answer_operator_error`), versions
+(`services.next_version`), history stamps (`services.Stamp`), status-change rows
+(`services.status_change_values`) and the cache (`services.data_written`) are the per-row
+services' own decisions, applied to many rows at once.
+"""
+
+import itertools
+import operator
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from .. import services
+from ..db import bulk
+from ..models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, StatusChange
+from ..services.validation import answer_operator_error
+from .parse import RowError
+
+IDENTITY_FIELDS = ["name", "state", "kind", "geoid", "ocd_id"]
+ENROLLMENT_FIELDS = [
+    "status",
+    "site_type",
+    "letter_sent_on",
+    "response_due_on",
+    "joined_on",
+    "notes",
+    "source_id",
+]
+# An answer's stored values, in the order of the tuples `bulk.ImportScope` reads.
+ANSWER_FIELDS = (
+    "answer",
+    "facility_operator",
+    "legal_basis",
+    "citation",
+    "evidence_url",
+    "certified_by",
+    "certified_on",
+    "source_id",
+)
+ANSWER_INDEX = {name: i + 1 for i, name in enumerate(ANSWER_FIELDS)}  # after the pk
+NEW_ANSWER_COLUMNS = ["enrollment_id", "requirement_id", *ANSWER_FIELDS]
+BLANK_DETAILS = ("", "", "", "", "", None, None)  # the ANSWER_FIELDS after the answer
+NEW_JURISDICTION_COLUMNS = ["slug", *IDENTITY_FIELDS]
+NEW_ENROLLMENT_COLUMNS = ["jurisdiction_id", "program_id", *ENROLLMENT_FIELDS]
+UNKNOWN = Certification.Answer.UNKNOWN.value
+PARTICIPATING = Enrollment.Status.PARTICIPATING
+
+
+@dataclass
+class RowChange:
+    line: int
+    slug: str
+    program: str
+    action: str  # "new", "changed" or "unchanged"
+    changes: list = field(default_factory=list)
+
+
+class NewEnrollment:
+    """An enrollment the file adds, lighter than a model instance (a national file adds some
+    76,000); `pk` is set once it is written."""
+
+    __slots__ = (
+        "slug",
+        "program_id",
+        *(f for f in ENROLLMENT_FIELDS if f != "source_id"),
+        "source",  # a Source, perhaps new: its id is known once sources are written
+        "source_id",
+        "jurisdiction_id",
+        "answers",  # [(requirement id, answer, {field: value} from the file or None)]
+        "pk",
+    )
+
+    def __init__(self, slug, program_id, values, answers):
+        self.slug, self.program_id, self.answers = slug, program_id, answers
+        for name, value in values.items():
+            setattr(self, name, value)
+
+
+class Plan:
+    """Every row checked against the database; `apply` then writes the differences in bulk."""
+
+    def __init__(self, reader, checked, report, *, lock, may_admit, stamp=None):
+        self.reader = reader
+        self.may_admit = may_admit
+        self.stamp = stamp  # given when the plan is to be applied
+        self.report = report
+        self.requirement_keys = {p: [(r.pk, r.code) for r in rs] for p, rs in reader.requirements.items()}
+        self.scope = bulk.ImportScope(
+            {row["slug"] for _, row in checked},
+            {row["geoid"] for _, row in checked if row["geoid"]},
+            lock=lock,
+            answer_fields=ANSWER_FIELDS,
+        )
+        self.jurisdictions = self.scope.jurisdictions
+        self.sources = self.scope.sources
+        self.new_jurisdictions = {}  # slug: values of NEW_JURISDICTION_COLUMNS, from its first row
+        for cells, row in checked:
+            slug = row["slug"]
+            if not cells.errors and slug not in self.jurisdictions and slug not in self.new_jurisdictions:
+                self.new_jurisdictions[slug] = (slug, *(row[f] for f in IDENTITY_FIELDS))
+        self.changed_jurisdictions = {}
+        self.new_enrollments = []
+        self.changed_enrollments = []  # (stored Enrollment, its status before the file)
+        self.new_sources = {}
+        self.changed_sources = {}
+        self.answer_changes = []  # (stored Enrollment, requirement id, {field: value})
+        # An import that will be applied writes its new jurisdictions, the largest insert, while
+        # the rest of each row is checked and compared; a file found invalid rolls that write back
+        # with the rest of the transaction.
+        early = None
+        if stamp is not None and self.new_jurisdictions and bulk.can_write_beside():
+            early = self._write_jurisdictions
+        with bulk.Beside(early) as writer:
+            rows = [row for cells, row in checked if self._checked(cells, row) is not None]
+            seen_identity, seen_pairs = {}, set()
+            for row in rows:
+                self._diff(row, seen_identity, seen_pairs)
+        # A write refused by the database (a GEOID taken, say) is expected when rows are in error:
+        # the report names them, and the transaction is rolled back.
+        if writer.error is not None and self.report.ok:
+            raise writer.error
+        self.new_jurisdiction_ids = writer.result  # slug: id, when already written
+
+    def _checked(self, cells, row):
+        row = self.reader.rest(cells, row)
+        if cells.errors:
+            self.report.errors.extend(cells.errors)
+        return row
+
+    # -- comparing -----------------------------------------------------------------------------
+
+    def _error(self, line, column, message):
+        self.report.errors.append(RowError(line, column, message))
+
+    def _diff(self, row, seen_identity, seen_pairs):
+        line, slug = row["line"], row["slug"]
+        identity = {f: row[f] for f in IDENTITY_FIELDS}
+        errors = len(self.report.errors)
+        if slug in seen_identity and seen_identity[slug] != identity:
+            self._error(line, "slug", f"“{slug}” appears again with other name, state, kind or ids.")
+        seen_identity.setdefault(slug, identity)
+        owner = self.scope.geoid_owner.get(row["geoid"])
+        if row["geoid"] and owner and owner != slug:
+            self._error(line, "geoid", f"GEOID {row['geoid']} already belongs to “{owner}”.")
+        program = row["program"]
+        if program is not None:
+            if (slug, program.pk) in seen_pairs:
+                self._error(line, "program", f"“{slug}” is listed in program “{program.slug}” twice.")
+            seen_pairs.add((slug, program.pk))
+        if len(self.report.errors) > errors:
+            return
+        self.scope.geoid_owner.setdefault(row["geoid"], slug)
+
+        changes = []
+        jurisdiction = self.jurisdictions.get(slug)
+        if jurisdiction is None:
+            action = "new"
+        else:
+            action = "unchanged"
+            for f in IDENTITY_FIELDS:
+                if getattr(jurisdiction, f) != identity[f]:
+                    changes.append(f)
+                    setattr(jurisdiction, f, identity[f])
+            if changes:
+                self.changed_jurisdictions[slug] = jurisdiction
+        if program is not None:
+            action = self._diff_enrollment(row, jurisdiction, program, action, changes)
+            if action is None:
+                return
+        if action == "unchanged" and changes:
+            action = "changed"
+        self.report.rows.append(RowChange(line, slug, program.slug if program else "", action, changes))
+
+    def _diff_enrollment(self, row, jurisdiction, program, action, changes):
+        line, slug = row["line"], row["slug"]
+        enrollment = self.scope.enrollments.get((jurisdiction.pk, program.pk)) if jurisdiction else None
+        previous = enrollment.status if enrollment is not None else ""
+        refusal = services.status_permission_error(
+            may_admit=self.may_admit, from_status=previous, to_status=row["status"]
+        )
+        source = self._source(row["source"], changes)
+        values = {
+            "status": row["status"],
+            "site_type": row["site_type"],
+            "letter_sent_on": row["letter_sent_on"],
+            "response_due_on": row["response_due_on"],
+            "joined_on": services.joined_on_for(
+                from_status=previous,
+                to_status=row["status"],
+                joined_on=row["joined_on"],
+                stored_joined_on=enrollment.joined_on if enrollment is not None else None,
+                today=timezone.localdate(self.stamp.now) if self.stamp else None,
+            ),
+            "notes": row["notes"],
+            "source": source,
+        }
+        keys = self.requirement_keys.get(program.pk, [])
+        known = {}  # requirement id: stored answer tuple (pk, *ANSWER_FIELDS)
+        if enrollment is not None:
+            for pk, _ in keys:
+                stored_answer = self.scope.certifications.get((enrollment.pk, pk))
+                if stored_answer is not None:
+                    known[pk] = stored_answer
+        stored = {pk: answer[1] for pk, answer in known.items()}
+        effective = dict.fromkeys((pk for pk, _ in keys), UNKNOWN) | stored | row["answers"]
+        rule = services.participation_errors(
+            status=row["status"], requirements=self.reader.requirements.get(program.pk, []), answers=effective
+        )
+        if rule:
+            self._error(line, "status", rule[0])
+            return None
+        details = row["details"]
+        failed = False
+        for pk, code in keys:
+            given = details.get(pk, {})
+            operator_ = given.get("facility_operator")
+            if operator_ is None:
+                operator_ = known[pk][ANSWER_INDEX["facility_operator"]] if pk in known else ""
+            message = answer_operator_error(answer=effective[pk], facility_operator=operator_)
+            if message:
+                self._error(line, f"{code}_operator", message)
+                failed = True
+        if failed:
+            return None
+        if refusal:
+            self._error(line, "status", refusal)
+            return None
+
+        if enrollment is None:
+            answers = []
+            for pk, _ in keys:
+                given = details.get(pk)
+                answers.append((pk, effective[pk], given and self._answer_values(given, changes)))
+            self.new_enrollments.append(NewEnrollment(slug, program.pk, values, answers))
+            if action == "unchanged":
+                action, changes[:] = "changed", changes + [f"enrolled in {program.slug}"]
+            return action
+        changed = [f for f, v in values.items() if f != "source" and getattr(enrollment, f) != v]
+        # Compared by id: reading enrollment.source would cost one query per row.
+        if source is None:
+            if enrollment.source_id is not None:
+                changed.append("source")
+        elif source.pk is None or source.pk != enrollment.source_id:
+            changed.append("source")
+        for f in changed:
+            setattr(enrollment, f, values[f])
+        if changed:
+            self.changed_enrollments.append((enrollment, previous))
+            changes += changed
+        for pk, code in keys:
+            wanted = {"answer": effective[pk]}
+            if pk in details:
+                wanted.update(self._answer_values(details[pk], changes))
+            stored_answer = known.get(pk)
+            if stored_answer is not None:
+                wanted = {
+                    f: v
+                    for f, v in wanted.items()
+                    if not _same(f, v, stored_answer[ANSWER_INDEX[_attname(f)]])
+                }
+            if wanted:
+                self.answer_changes.append((enrollment, pk, wanted))
+                if stored_answer is not None:
+                    changes.append(code)
+        return action
+
+    def _answer_values(self, given, changes):
+        values = dict(given)
+        if "source" in values:
+            values["source"] = self._source(values["source"], changes)
+        return values
+
+    def _source(self, values, changes):
+        if values is None:
+            return None
+        title, url, publisher, published_on = values
+        key = (title, url)
+        source = self.sources.get(key)
+        if source is None:
+            source = Source(title=title, url=url, publisher=publisher, published_on=published_on)
+            self.sources[key] = source
+            self.new_sources[key] = source
+        elif (source.publisher, source.published_on) != (publisher, published_on) and source.pk:
+            source.publisher, source.published_on = publisher, published_on
+            if key not in self.changed_sources:
+                self.changed_sources[key] = source
+                changes.append("source details")
+        return source
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _write_jurisdictions(self, db=None):
+        ids = bulk.write_new(
+            Jurisdiction,
+            NEW_JURISDICTION_COLUMNS,
+            list(self.new_jurisdictions.values()),
+            now=self.stamp.now,
+            history=self.stamp.history,
+            db=db,
+        )
+        return dict(zip(self.new_jurisdictions, ids, strict=True))
+
+    def apply(self):
+        stamp = self.stamp
+        now, history = stamp.now, stamp.history
+        bulk.create_objects(list(self.new_sources.values()), Source, now=now, history=history)
+        for s in self.changed_sources.values():
+            s.updated_at = now
+        bulk.update_objects(
+            list(self.changed_sources.values()),
+            Source,
+            ["publisher", "published_on", "updated_at"],
+            history=history,
+        )
+
+        new_ids = self.new_jurisdiction_ids
+        if new_ids is None:
+            new_ids = self._write_jurisdictions()
+        for j in self.changed_jurisdictions.values():
+            j.version = services.next_version(j.version)
+            j.updated_at = now
+        bulk.update_objects(
+            list(self.changed_jurisdictions.values()),
+            Jurisdiction,
+            IDENTITY_FIELDS + ["version", "updated_at"],
+            history=history,
+        )
+
+        for e in self.new_enrollments:
+            known = self.jurisdictions.get(e.slug)
+            e.jurisdiction_id = known.pk if known else new_ids[e.slug]
+            e.source_id = e.source.pk if e.source else None
+        ids = bulk.write_new(
+            Enrollment,
+            NEW_ENROLLMENT_COLUMNS,
+            list(map(operator.attrgetter(*NEW_ENROLLMENT_COLUMNS), self.new_enrollments)),
+            now=now,
+            history=history,
+        )
+        for e, pk in zip(self.new_enrollments, ids, strict=True):
+            e.pk = pk
+        changed_enrollments = [e for e, _ in self.changed_enrollments]
+        for e in changed_enrollments:
+            e.source_id = e.source.pk if e.source else None
+            e.version = services.next_version(e.version)
+            e.updated_at = now
+        bulk.update_objects(
+            changed_enrollments, Enrollment, ENROLLMENT_FIELDS + ["version", "updated_at"], history=history
+        )
+        self._write_answers()
+
+        steps = [(e, "") for e in self.new_enrollments] + self.changed_enrollments
+        bulk.write_new(
+            StatusChange,
+            list(services.STATUS_CHANGE_COLUMNS),
+            [
+                operator.itemgetter(*services.STATUS_CHANGE_COLUMNS)(
+                    services.status_change_values(
+                        enrollment=e,
+                        from_status=previous,
+                        user_id=stamp.user_id,
+                        via=stamp.via,
+                        note=stamp.reason,
+                        changed_at=now,
+                    )
+                )
+                for e, previous in steps
+                if previous != e.status
+            ],
+            now=now,
+        )
+
+        # A jurisdiction's updated_at covers its enrollments and answers, for `updated_since`.
+        touched = {e.jurisdiction_id for e in itertools.chain(self.new_enrollments, changed_enrollments)}
+        touched |= {e.jurisdiction_id for e, _, _ in self.answer_changes}
+        touched -= set(new_ids.values())
+        touched -= {j.pk for j in self.changed_jurisdictions.values()}
+        bulk.touch(Jurisdiction, touched, now=now)
+        services.data_written()
+
+    def _write_answers(self):
+        now, history = self.stamp.now, self.stamp.history
+        new_answers = []
+        for e in self.new_enrollments:
+            for pk, answer, details in e.answers:
+                new_answers.append((e.pk, pk, answer, *_detail_tuple(details)))
+        changing = [
+            self.scope.certifications[(e.pk, pk)][0]
+            for e, pk, _ in self.answer_changes
+            if (e.pk, pk) in self.scope.certifications
+        ]
+        stored = bulk.in_bulk(Certification, changing)
+        changed_answers, fields = [], {"version", "updated_at"}
+        for enrollment, requirement_id, wanted in self.answer_changes:
+            known = self.scope.certifications.get((enrollment.pk, requirement_id))
+            if known is None:
+                details = {f: v for f, v in wanted.items() if f != "answer"}
+                new_answers.append(
+                    (enrollment.pk, requirement_id, wanted["answer"], *_detail_tuple(details or None))
+                )
+                continue
+            existing = stored[known[0]]
+            for name, value in wanted.items():
+                if name == "source":
+                    existing.source_id = value.pk if value is not None else None
+                    fields.add("source_id")
+                else:
+                    setattr(existing, name, value)
+                    fields.add(name)
+            existing.version = services.next_version(existing.version)
+            existing.updated_at = now
+            changed_answers.append(existing)
+        bulk.write_new(Certification, NEW_ANSWER_COLUMNS, new_answers, now=now, history=history)
+        bulk.update_objects(changed_answers, Certification, sorted(fields), history=history)
+
+
+def _attname(name):
+    return "source_id" if name == "source" else name
+
+
+def _same(name, value, stored):
+    if name == "source":
+        return (
+            value is not None
+            and value.pk is not None
+            and value.pk == stored
+            or (value is None and stored is None)
+        )
+    return value == stored
+
+
+def _detail_tuple(details):
+    """The ANSWER_FIELDS after the answer, for a new answer: the file's details, else blanks."""
+    if not details:
+        return BLANK_DETAILS
+    source = details.get("source")
+    return (
+        details.get("facility_operator", ""),
+        details.get("legal_basis", ""),
+        details.get("citation", ""),
+        details.get("evidence_url", ""),
+        details.get("certified_by", ""),
+        details.get("certified_on"),
+        source.pk if source is not None else None,
+    )
+
+
+def programs_and_requirements():
+    programs = {p.slug: p for p in Program.objects.all()}
+    requirements = {}
+    for r in Requirement.objects.order_by("order", "code"):
+        requirements.setdefault(r.program_id, []).append(r)
+    return programs, requirements
