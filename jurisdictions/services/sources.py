@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from ..models import Source
-from .common import create_once
+from .common import DuplicateRecordError, create_once
 
 
 @transaction.atomic
@@ -21,5 +21,8 @@ def source_find_or_create(*, user, via, title, url="", **fields):
     """The source with this title and URL (its natural key), created when new."""
     source = Source.objects.filter(title=title, url=url).first()
     if source is None:
-        source = source_create(user=user, via=via, title=title, url=url, **fields)
+        try:
+            source = source_create(user=user, via=via, title=title, url=url, **fields)
+        except DuplicateRecordError:
+            source = Source.objects.get(title=title, url=url)  # created a moment ago, in parallel
     return source
