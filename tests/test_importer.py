@@ -170,7 +170,8 @@ BAD_ROWS = [
     ({"source_url": "javascript:alert(1)"}, "source_url", "web address"),
     ({"source_title": "", "source_url": "https://example.org"}, "source_title", "needs a title"),
     ({"program": "", "status": "participating"}, "program", "must name its program"),
-    ({"name": "x" * 201}, "name", "Longer than 200"),
+    ({"name": "x" * 201}, "name", "at most 200 characters (it has 201)"),
+    ({"notes": "x" * 10_001}, "notes", "at most 10000 characters"),
 ]
 
 

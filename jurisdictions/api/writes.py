@@ -91,7 +91,13 @@ class EnrollmentWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Enrollment
         fields = ("status", "site_type", "letter_sent_on", "response_due_on", "joined_on", "notes", "source")
-        extra_kwargs = {"notes": {"help_text": "Notes on the enrollment, in plain text."}}
+        extra_kwargs = {
+            "notes": {
+                "help_text": "Notes on the enrollment, in plain text (at most 10,000 characters).",
+                # The model's limit, in the words the admin and the importer use.
+                "error_messages": {"max_length": "Ensure this value has at most {max_length} characters."},
+            }
+        }
 
 
 class EnrollmentCreateSerializer(EnrollmentWriteSerializer):

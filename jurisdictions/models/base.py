@@ -113,8 +113,11 @@ ocd_id_validator = RegexValidator(
 )
 # Links are followed by people reading the public pages: only web addresses, never ftp:// or
 # javascript:. The importer, the admin and the API all refuse what this refuses.
+# Its own code, so that a form does not swap the message for its generic "Enter a valid URL.".
 web_url_validator = URLValidator(
-    schemes=["http", "https"], message="Enter a web address starting with http:// or https://."
+    schemes=["http", "https"],
+    message="Enter a web address starting with http:// or https://.",
+    code="not_web_address",
 )
 # Free text (notes) has a bound so that one cell cannot grow a row, a page or an export without end.
 NOTES_MAX_LENGTH = 10_000

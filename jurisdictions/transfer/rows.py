@@ -4,6 +4,9 @@ Every limit and pattern is the model field's (`services.validation.field_check`,
 the choices are the models' TextChoices. Messages name the column and say what to write instead.
 """
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+
 from ..models import NOTES_MAX_LENGTH, Certification, Enrollment, Jurisdiction, Source, State
 from ..services.validation import field_check, max_length
 from .format import (
@@ -48,6 +51,15 @@ CHECK_ANSWER = {
 }
 
 
+def length_message(limit, value):
+    """The words the model's own length validator uses, so that every door says the same."""
+    try:
+        MaxLengthValidator(limit)(value)
+    except ValidationError as exc:
+        return exc.messages[0]
+    return None
+
+
 class Cells:
     """One row's cells, each read with its length checked, and the errors found in them."""
 
@@ -61,7 +73,7 @@ class Cells:
     def get(self, column):
         value = self.record.get(column, "")
         if not self.short and len(value) > self.limits.get(column, MAX_CELL):
-            self.error(column, f"Longer than {self.limits.get(column, MAX_CELL)} characters.")
+            self.error(column, length_message(self.limits.get(column, MAX_CELL), value))
         return value
 
     def error(self, column, message):

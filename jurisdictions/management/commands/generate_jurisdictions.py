@@ -6,7 +6,7 @@ FIPS code), and every enrollment and status change cites the source titled SYNTH
 The command refuses to add to a database that holds real (non-synthetic) jurisdictions unless
 --force is given.
 
-Rows are written by the importer's bulk writer (`db.bulk`: COPY on PostgreSQL, bulk_create
+Rows are written by the importer's bulk writer (`db.bulk`, which copies in bulk on PostgreSQL and uses bulk_create
 elsewhere), without simple-history records (nothing was ever edited). The decisions are the
 services': the participating rule holds for every enrollment (checked), the timeline's rows are
 built by `services.status_change_values`, and `services.data_written` moves the data version on.
