@@ -252,11 +252,23 @@ class Plan:
         if changed:
             self.changed_enrollments.append((enrollment, previous))
             changes += changed
+        blank = self.reader.blank_details
         for pk, code in keys:
-            wanted = {"answer": effective[pk]}
-            if pk in details:
-                wanted.update(self._answer_values(details[pk], changes))
             stored_answer = known.get(pk)
+            given = details.get(pk)
+            if (
+                stored_answer is not None
+                and stored_answer[1] == effective[pk]
+                and given is blank.get(code)
+                and (
+                    given is None
+                    or (len(given) == len(ANSWER_FIELDS) - 1 and stored_answer[2:] == BLANK_DETAILS)
+                )
+            ):
+                continue  # the usual row: same answer, no details given or none stored
+            wanted = {"answer": effective[pk]}
+            if given is not None:
+                wanted.update(self._answer_values(given, changes))
             if stored_answer is not None:
                 wanted = {
                     f: v

@@ -101,6 +101,7 @@ class RowReader:
                 elif suffix in ANSWER_SOURCE_SUFFIXES and suffix != "source_date":
                     self.limits[column] = max_length(Source, SOURCE_FIELDS[suffix])
         self.code_columns = [c for c in self.answer_columns if c in codes]
+        self.blank_details = {code: self._blank(columns) for code, columns in self.detail_columns.items()}
         self.shortest = min(self.limits.values())
 
     def cells(self, line, record):
@@ -238,8 +239,24 @@ class RowReader:
             pk = codes[column].pk
             answers[pk] = value
             if columns:
-                details[pk] = self._details(cells, column, columns)
+                record = cells.record
+                if any(record[c] for _, c in columns):
+                    details[pk] = self._details(cells, column, columns)
+                else:
+                    # Most answers carry no details: one shared value, compared by identity in `plan`.
+                    details[pk] = self.blank_details[column]
         return answers, details
+
+    @staticmethod
+    def _blank(columns):
+        """The details of an answer whose detail cells are all blank."""
+        values = {}
+        for suffix, _ in columns:
+            if suffix in ANSWER_DETAIL_FIELDS:
+                values[ANSWER_DETAIL_FIELDS[suffix]] = None if suffix == "certified_on" else ""
+            else:
+                values["source"] = None
+        return values
 
     def _details(self, cells, code, columns):
         values = {}
