@@ -134,3 +134,36 @@ def test_details_without_their_answer_are_a_row_error():
     header = "name,state,kind,program,status,facility_access,facility_access_citation\n"
     report = import_jurisdictions((header + "Memphis,TN,city,psp,pending,,Code 5\n").encode())
     assert [(e.line, e.column) for e in report.errors] == [(2, "facility_access_citation")]
+
+
+def test_a_blank_detail_cell_clears_the_stored_detail_and_an_old_file_keeps_it():
+    every_answer_value()
+    text = python_export().replace("'-Policy 7", "")  # exported with its formula guard
+    report = import_jurisdictions(text.encode())
+    assert [(r.slug, r.changes) for r in report.rows if r.action == "changed"] == [
+        ("memphis-tn", ["release_notice"])
+    ]
+    release = Certification.objects.get(
+        enrollment__jurisdiction__name="Memphis", requirement__code="release_notice"
+    )
+    assert (release.citation, release.legal_basis) == ("", "policy")
+
+    old_format = "slug,name,state,kind,program,status,facility_access\nmemphis-tn,Memphis,TN,city,psp,letter_sent,not_applicable\n"
+    report = import_jurisdictions(old_format.encode())
+    assert report.ok, [str(e) for e in report.errors]
+    facility = Certification.objects.get(
+        enrollment__jurisdiction__name="Memphis", requirement__code="facility_access"
+    )
+    assert (facility.facility_operator, facility.citation) == (
+        "Shelby County Sheriff, jail division",
+        "Tenn. Code § 41-4-101",
+    )
+
+
+def test_the_seed_file_of_2017_still_imports():
+    from pathlib import Path
+
+    psp()
+    report = import_jurisdictions(Path("data/psp_2017.csv").read_bytes(), filename="psp_2017.csv")
+    assert report.ok, [str(e) for e in report.errors]
+    assert report.counts()["new"] == 16
