@@ -2,7 +2,7 @@
 
 One implementation serves the `import_jurisdictions` command and the admin's import page. The
 column format is `format`; reading the file and its cells is `parse` and `rows`; comparing with
-the database and writing is `plan`, which applies the services' decisions in bulk. Rows are matched
+the database is `plan` and writing is `apply`, both applying the services' decisions in bulk. Rows are matched
 on the jurisdiction's slug and the program, so running the same file twice changes nothing the
 second time.
 """

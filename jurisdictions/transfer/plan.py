@@ -1,5 +1,5 @@
 """An import's plan: every row compared with the database, each change decided by the services'
-rules, then `apply` writes the differences in bulk through `db.bulk`.
+rules; `apply.apply_plan` then writes the differences in bulk through `db.bulk`.
 
 Nothing here decides a rule of its own: who may set participating (`services.status_permission_error`),
 the participating rule (`services.participation_errors`), the join date (`services.joined_on_for`),
@@ -9,44 +9,25 @@ who runs a not-applicable facility (`services.validation.answer_operator_error`)
 services' own decisions, applied to many rows at once.
 """
 
-import itertools
-import operator
 from dataclasses import dataclass, field
 
 from django.utils import timezone
 
 from .. import services
 from ..db import bulk
-from ..models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, StatusChange
+from ..models import Certification, Enrollment, Program, Requirement, Source
 from ..services.validation import answer_operator_error
+from .apply import (
+    ANSWER_FIELDS,
+    ANSWER_INDEX,
+    BLANK_DETAILS,
+    ENROLLMENT_FIELDS,
+    IDENTITY_FIELDS,
+    apply_plan,
+    write_new_jurisdictions,
+)
 from .parse import RowError
 
-IDENTITY_FIELDS = ["name", "state", "kind", "geoid", "ocd_id"]
-ENROLLMENT_FIELDS = [
-    "status",
-    "site_type",
-    "letter_sent_on",
-    "response_due_on",
-    "joined_on",
-    "notes",
-    "source_id",
-]
-# An answer's stored values, in the order of the tuples `bulk.ImportScope` reads.
-ANSWER_FIELDS = (
-    "answer",
-    "facility_operator",
-    "legal_basis",
-    "citation",
-    "evidence_url",
-    "certified_by",
-    "certified_on",
-    "source_id",
-)
-ANSWER_INDEX = {name: i + 1 for i, name in enumerate(ANSWER_FIELDS)}  # after the pk
-NEW_ANSWER_COLUMNS = ["enrollment_id", "requirement_id", *ANSWER_FIELDS]
-BLANK_DETAILS = ("", "", "", "", "", None, None)  # the ANSWER_FIELDS after the answer
-NEW_JURISDICTION_COLUMNS = ["slug", *IDENTITY_FIELDS]
-NEW_ENROLLMENT_COLUMNS = ["jurisdiction_id", "program_id", *ENROLLMENT_FIELDS]
 UNKNOWN = Certification.Answer.UNKNOWN.value
 PARTICIPATING = Enrollment.Status.PARTICIPATING
 
@@ -307,128 +288,10 @@ class Plan:
     # -- writing -------------------------------------------------------------------------------
 
     def _write_jurisdictions(self, db=None):
-        ids = bulk.write_new(
-            Jurisdiction,
-            NEW_JURISDICTION_COLUMNS,
-            list(self.new_jurisdictions.values()),
-            now=self.stamp.now,
-            history=self.stamp.history,
-            db=db,
-        )
-        return dict(zip(self.new_jurisdictions, ids, strict=True))
+        return write_new_jurisdictions(self, db)
 
     def apply(self):
-        stamp = self.stamp
-        now, history = stamp.now, stamp.history
-        bulk.create_objects(list(self.new_sources.values()), Source, now=now, history=history)
-        for s in self.changed_sources.values():
-            s.updated_at = now
-        bulk.update_objects(
-            list(self.changed_sources.values()),
-            Source,
-            ["publisher", "published_on", "updated_at"],
-            history=history,
-        )
-
-        new_ids = self.new_jurisdiction_ids
-        if new_ids is None:
-            new_ids = self._write_jurisdictions()
-        for j in self.changed_jurisdictions.values():
-            j.version = services.next_version(j.version)
-            j.updated_at = now
-        bulk.update_objects(
-            list(self.changed_jurisdictions.values()),
-            Jurisdiction,
-            IDENTITY_FIELDS + ["version", "updated_at"],
-            history=history,
-        )
-
-        for e in self.new_enrollments:
-            known = self.jurisdictions.get(e.slug)
-            e.jurisdiction_id = known.pk if known else new_ids[e.slug]
-            e.source_id = e.source.pk if e.source else None
-        ids = bulk.write_new(
-            Enrollment,
-            NEW_ENROLLMENT_COLUMNS,
-            list(map(operator.attrgetter(*NEW_ENROLLMENT_COLUMNS), self.new_enrollments)),
-            now=now,
-            history=history,
-        )
-        for e, pk in zip(self.new_enrollments, ids, strict=True):
-            e.pk = pk
-        changed_enrollments = [e for e, _ in self.changed_enrollments]
-        for e in changed_enrollments:
-            e.source_id = e.source.pk if e.source else None
-            e.version = services.next_version(e.version)
-            e.updated_at = now
-        bulk.update_objects(
-            changed_enrollments, Enrollment, ENROLLMENT_FIELDS + ["version", "updated_at"], history=history
-        )
-        self._write_answers()
-
-        steps = [(e, "") for e in self.new_enrollments] + self.changed_enrollments
-        bulk.write_new(
-            StatusChange,
-            list(services.STATUS_CHANGE_COLUMNS),
-            [
-                operator.itemgetter(*services.STATUS_CHANGE_COLUMNS)(
-                    services.status_change_values(
-                        enrollment=e,
-                        from_status=previous,
-                        user_id=stamp.user_id,
-                        via=stamp.via,
-                        note=stamp.reason,
-                        changed_at=now,
-                    )
-                )
-                for e, previous in steps
-                if previous != e.status
-            ],
-            now=now,
-        )
-
-        # A jurisdiction's updated_at covers its enrollments and answers, for `updated_since`.
-        touched = {e.jurisdiction_id for e in itertools.chain(self.new_enrollments, changed_enrollments)}
-        touched |= {e.jurisdiction_id for e, _, _ in self.answer_changes}
-        touched -= set(new_ids.values())
-        touched -= {j.pk for j in self.changed_jurisdictions.values()}
-        bulk.touch(Jurisdiction, touched, now=now)
-        services.data_written()
-
-    def _write_answers(self):
-        now, history = self.stamp.now, self.stamp.history
-        new_answers = []
-        for e in self.new_enrollments:
-            for pk, answer, details in e.answers:
-                new_answers.append((e.pk, pk, answer, *_detail_tuple(details)))
-        changing = [
-            self.scope.certifications[(e.pk, pk)][0]
-            for e, pk, _ in self.answer_changes
-            if (e.pk, pk) in self.scope.certifications
-        ]
-        stored = bulk.in_bulk(Certification, changing)
-        changed_answers, fields = [], {"version", "updated_at"}
-        for enrollment, requirement_id, wanted in self.answer_changes:
-            known = self.scope.certifications.get((enrollment.pk, requirement_id))
-            if known is None:
-                details = {f: v for f, v in wanted.items() if f != "answer"}
-                new_answers.append(
-                    (enrollment.pk, requirement_id, wanted["answer"], *_detail_tuple(details or None))
-                )
-                continue
-            existing = stored[known[0]]
-            for name, value in wanted.items():
-                if name == "source":
-                    existing.source_id = value.pk if value is not None else None
-                    fields.add("source_id")
-                else:
-                    setattr(existing, name, value)
-                    fields.add(name)
-            existing.version = services.next_version(existing.version)
-            existing.updated_at = now
-            changed_answers.append(existing)
-        bulk.write_new(Certification, NEW_ANSWER_COLUMNS, new_answers, now=now, history=history)
-        bulk.update_objects(changed_answers, Certification, sorted(fields), history=history)
+        apply_plan(self)
 
 
 def _attname(name):
@@ -444,22 +307,6 @@ def _same(name, value, stored):
             or (value is None and stored is None)
         )
     return value == stored
-
-
-def _detail_tuple(details):
-    """The ANSWER_FIELDS after the answer, for a new answer: the file's details, else blanks."""
-    if not details:
-        return BLANK_DETAILS
-    source = details.get("source")
-    return (
-        details.get("facility_operator", ""),
-        details.get("legal_basis", ""),
-        details.get("citation", ""),
-        details.get("evidence_url", ""),
-        details.get("certified_by", ""),
-        details.get("certified_on"),
-        source.pk if source is not None else None,
-    )
 
 
 def programs_and_requirements():
