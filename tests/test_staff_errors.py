@@ -31,7 +31,7 @@ def post_json(url, body, token):
         headers={"Content-Type": "application/json", "Authorization": f"Token {token}"},
     )
     try:
-        with urllib.request.urlopen(request) as response:  # noqa: S310 (the test's own server)
+        with urllib.request.urlopen(request) as response:
             return response.status, dict(response.headers), json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read().decode()
@@ -101,11 +101,13 @@ def test_an_enrollment_create_that_loses_the_race_is_a_409_saying_it_exists(edit
 
 
 def test_the_service_raises_a_duplicate_record_error_not_an_integrity_error(db):
-    with TwinCreatedMeanwhile(
-        Jurisdiction, lambda: Jurisdiction(name="Memphis", state="TN", slug="memphis-tn")
+    with (
+        TwinCreatedMeanwhile(
+            Jurisdiction, lambda: Jurisdiction(name="Memphis", state="TN", slug="memphis-tn")
+        ),
+        pytest.raises(services.DuplicateRecordError) as caught,
     ):
-        with pytest.raises(services.DuplicateRecordError) as caught:
-            services.jurisdiction_create(user=None, via="api", name="Memphis", state="TN")
+        services.jurisdiction_create(user=None, via="api", name="Memphis", state="TN")
     assert list(caught.value.message_dict) == ["slug"]
 
 

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from ..models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, StatusChange
-from .common import PARTICIPATING, may_admit, save_audited, status_change_values
+from .common import PARTICIPATING, may_admit, next_version, save_audited, status_change_values
 
 RESTORABLE = {
     "jurisdiction": Jurisdiction,
@@ -50,7 +50,7 @@ def _restore_one(record, *, user, via, reason, restored):
     model = record.instance_type
     instance = record.instance
     if hasattr(instance, "version"):
-        instance.version = record.version + 1
+        instance.version = next_version(record.version)
     try:
         instance.full_clean()
     except ValidationError as exc:
