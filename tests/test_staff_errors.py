@@ -11,7 +11,14 @@ from rest_framework.authtoken.models import Token
 
 from jurisdictions import services
 from jurisdictions.models import Enrollment, Jurisdiction
-from tests.factories import EnrollmentFactory, JurisdictionFactory, StaffUserFactory, psp
+from tests.factories import (
+    EnrollmentFactory,
+    JurisdictionFactory,
+    ProgramFactory,
+    RequirementFactory,
+    StaffUserFactory,
+    psp,
+)
 from tests.test_admin import inline_data
 from tests.test_api_writes import token_client
 
@@ -39,14 +46,16 @@ def post_json(url, body, token):
 
 def test_creates_answer_201_with_a_location_under_a_real_wsgi_server(live_server, transactional_db):
     """runserver (wsgiref) refuses a header value that is not exactly a str, after the save."""
-    psp()
-    token = Token.objects.create(user=StaffUserFactory(groups=["Editor"])).key
+    # Its own data: an earlier transactional test may have flushed what the migrations created.
+    program = ProgramFactory(slug="live")
+    RequirementFactory(program=program, code="hold_request")
+    token = Token.objects.create(user=StaffUserFactory(is_superuser=True)).key
     status, headers, body = post_json(
         f"{live_server.url}/api/v1/jurisdictions/", {"name": "Memphis", "state": "TN", "kind": "city"}, token
     )
     assert (status, headers["Location"]) == (201, f"{live_server.url}/api/v1/jurisdictions/memphis-tn/")
     status, headers, body = post_json(
-        f"{live_server.url}/api/v1/enrollments/", {"jurisdiction": "memphis-tn", "program": "psp"}, token
+        f"{live_server.url}/api/v1/enrollments/", {"jurisdiction": "memphis-tn", "program": "live"}, token
     )
     enrollment = Enrollment.objects.get(jurisdiction__slug="memphis-tn")
     assert (status, headers["Location"]) == (201, f"{live_server.url}/api/v1/enrollments/{enrollment.pk}/")
