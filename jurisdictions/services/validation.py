@@ -63,6 +63,9 @@ def field_check(model, name):
 
         checks.append(choice)
 
+    if len(checks) == 1:
+        return checks[0]
+
     def check(value):
         for one in checks:
             error = one(value)

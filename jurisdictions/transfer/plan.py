@@ -69,6 +69,7 @@ class Plan:
         self.reader = reader
         self.may_admit = may_admit
         self.stamp = stamp  # given when the plan is to be applied
+        self.today = timezone.localdate(stamp.now if stamp else None)  # for the join date
         self.report = report
         self.requirement_keys = {p: [(r.pk, r.code) for r in rs] for p, rs in reader.requirements.items()}
         self.scope = bulk.ImportScope(
@@ -175,7 +176,7 @@ class Plan:
                 to_status=row["status"],
                 joined_on=row["joined_on"],
                 stored_joined_on=enrollment.joined_on if enrollment is not None else None,
-                today=timezone.localdate(self.stamp.now) if self.stamp else None,
+                today=self.today,
             ),
             "notes": row["notes"],
             "source": source,
