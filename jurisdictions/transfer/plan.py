@@ -29,6 +29,7 @@ from .apply import (
 from .parse import RowError
 
 UNKNOWN = Certification.Answer.UNKNOWN.value
+NOT_APPLICABLE = Certification.Answer.NOT_APPLICABLE.value
 PARTICIPATING = Enrollment.Status.PARTICIPATING
 
 
@@ -198,7 +199,8 @@ class Plan:
             return None
         details = row["details"]
         failed = False
-        for pk, code in keys:
+        # Only a not_applicable answer has a facility to name (most rows have none: skipped whole).
+        for pk, code in keys if NOT_APPLICABLE in effective.values() else ():
             given = details.get(pk, {})
             operator_ = given.get("facility_operator")
             if operator_ is None:
@@ -215,9 +217,13 @@ class Plan:
 
         if enrollment is None:
             answers = []
-            for pk, _ in keys:
+            for pk, code in keys:
                 given = details.get(pk)
-                answers.append((pk, effective[pk], given and self._answer_values(given, changes)))
+                if given is not None and given is not self.reader.blank_details.get(code):
+                    given = self._answer_values(given, changes)
+                else:
+                    given = None  # no details, or all blank: a new answer's details are blank anyway
+                answers.append((pk, effective[pk], given))
             self.new_enrollments.append(NewEnrollment(slug, program.pk, values, answers))
             if action == "unchanged":
                 action, changes[:] = "changed", changes + [f"enrolled in {program.slug}"]
