@@ -182,11 +182,13 @@ class Plan:
             "notes": row["notes"],
             "source": source,
         }
-        keys = self.requirement_keys.get(program.pk, [])
+        program_id = program.pk
+        keys = self.requirement_keys.get(program_id, [])
         known = {}  # requirement id: stored answer tuple (pk, *ANSWER_FIELDS)
         if enrollment is not None:
+            enrollment_id, certifications = enrollment.pk, self.scope.certifications
             for pk, _ in keys:
-                stored_answer = self.scope.certifications.get((enrollment.pk, pk))
+                stored_answer = certifications.get((enrollment_id, pk))
                 if stored_answer is not None:
                     known[pk] = stored_answer
         stored = {pk: answer[1] for pk, answer in known.items()}
