@@ -167,3 +167,15 @@ def test_the_seed_file_of_2017_still_imports():
     report = import_jurisdictions(Path("data/psp_2017.csv").read_bytes(), filename="psp_2017.csv")
     assert report.ok, [str(e) for e in report.errors]
     assert report.counts()["new"] == 16
+
+
+def test_the_same_bad_detail_on_two_rows_is_reported_on_both():
+    psp()
+    header = "name,state,kind,program,status,facility_access,facility_access_evidence_url\n"
+    rows = "Memphis,TN,city,psp,pending,yes,ftp://example.org/a\nJackson,TN,city,psp,pending,yes,ftp://example.org/a\n"
+    report = import_jurisdictions((header + rows).encode())
+    assert [(e.line, e.column) for e in report.errors] == [
+        (2, "facility_access_evidence_url"),
+        (3, "facility_access_evidence_url"),
+    ]
+    assert "http:// or https://" in report.errors[1].message

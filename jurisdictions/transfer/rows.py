@@ -109,6 +109,7 @@ class RowReader:
                     self.limits[column] = max_length(Source, SOURCE_FIELDS[suffix])
         self.code_columns = [c for c in self.answer_columns if c in codes]
         self.blank_details = {code: self._blank(columns) for code, columns in self.detail_columns.items()}
+        self.details_seen = {}  # (code, detail cells): (values, errors), see `_details_of`
         # {code: record -> its detail cells}, read in one call (a national file has 230,000 answers).
         self.detail_cells = {
             code: _cells_getter([column for _, column in columns])
@@ -251,12 +252,27 @@ class RowReader:
             pk = codes[column].pk
             answers[pk] = value
             if columns:
-                if any(self.detail_cells[column](cells.record)):
-                    details[pk] = self._details(cells, column, columns)
+                given = self.detail_cells[column](cells.record)
+                if any(given):
+                    details[pk] = self._details_of(cells, column, columns, given)
                 else:
                     # Most answers carry no details: one shared value, compared by identity in `plan`.
                     details[pk] = self.blank_details[column]
         return answers, details
+
+    def _details_of(self, cells, code, columns, given):
+        """`_details`, checked once for each distinct set of detail cells: a file repeats them (a
+        citation, its legal basis and source for many answers). The values are never modified."""
+        key = (code, given)
+        found = self.details_seen.get(key)
+        if found is None:
+            scratch = self.cells(cells.line, cells.record)
+            values = self._details(scratch, code, columns)
+            found = self.details_seen[key] = (values, [(e.column, e.message) for e in scratch.errors])
+        values, errors = found
+        for column, message in errors:
+            cells.error(column, message)
+        return values
 
     @staticmethod
     def _blank(columns):
