@@ -4,7 +4,7 @@ over someone else's newer change is refused instead of silently overwriting it."
 import datetime
 
 from django import forms
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from . import services
@@ -68,27 +68,32 @@ class JurisdictionForm(VersionedModelForm):
 
 
 class EnrollmentForm(VersionedModelForm):
-    # Set by the admin on the form class it builds for each request.
-    request_user = None
+    """The enrollment's change form. The role check needs the acting user: the admin builds the
+    form class for each request with `for_user`, so that the user is given, not attached later."""
+
+    user = None
 
     class Meta:
         model = Enrollment
         fields = ["jurisdiction", "program", *services.ENROLLMENT_FIELDS]
+
+    @classmethod
+    def for_user(cls, user):
+        return type(cls.__name__, (cls,), {"user": user, "__module__": cls.__module__})
 
     def clean(self):
         cleaned = super().clean()
         status = cleaned.get("status")
         previous = self.instance.status if self.instance.pk else ""
         if status:
-            try:
-                services.check_status_permission(
-                    user=self.request_user, from_status=previous, to_status=status
-                )
-            except PermissionDenied as exc:
-                self.add_error("status", str(exc))
+            message = services.status_permission_error(
+                may_admit=services.may_admit(self.user), from_status=previous, to_status=status
+            )
+            if message:
+                self.add_error("status", message)
         if self.instance.pk is None and cleaned.get("program") and status:
             # A new enrollment starts with every answer unknown.
-            errors = Enrollment.participation_errors(
+            errors = services.participation_errors(
                 status=status, requirements=cleaned["program"].requirements.all(), answers={}
             )
             if errors:
@@ -104,35 +109,58 @@ class CertificationForm(VersionedModelForm):
 
 class CertificationFormSet(forms.BaseInlineFormSet):
     """The answers of one enrollment. The rule is applied to the status and the answers being saved
-    together; the changes are handed to `services.enrollment_update` through the enrollment."""
+    together; `answer_changes` hands the changes to `services.enrollment_update`."""
 
     def clean(self):
         super().clean()
         enrollment = self.instance
         answers = {}
-        pending = {}
         for form in self.forms:
             data = getattr(form, "cleaned_data", None)
-            if not data:
+            if not data or form.errors:
                 continue
+            if form.instance.pk is None or form.instance.enrollment_id != enrollment.pk:
+                # A row the page never showed (an answer of another enrollment, or none at all).
+                raise ValidationError(
+                    "An answer row does not belong to this enrollment; reload the page and try again."
+                )
             # The requirement is read-only in the form, so it comes from the saved row.
-            requirement = data.get("requirement") or form.instance.requirement
+            requirement = form.instance.requirement
             if requirement.program_id != enrollment.program_id:
                 raise ValidationError(
                     f"“{requirement.code}” is a requirement of another program; remove that row."
                 )
             answers[requirement.pk] = data.get("answer")
-            changed = [f for f in form.changed_data if f in services.CERTIFICATION_FIELDS]
-            if changed and form.instance.pk:
-                pending[form.instance.pk] = (data.get("opened_version"), {f: data[f] for f in changed})
-        errors = Enrollment.participation_errors(
+        errors = services.participation_errors(
             status=enrollment.status,
             requirements=enrollment.program.requirements.all(),
             answers=answers,
         )
         if errors:
             raise ValidationError(errors)
-        enrollment._pending_certifications = pending
+
+    def answer_changes(self):
+        """{answer id: (opened version, {field: value})} of the answers changed in the form."""
+        changes = {}
+        for form in self.forms:
+            changed = [f for f in form.changed_data if f in services.CERTIFICATION_FIELDS]
+            if changed and form.instance.pk:
+                data = form.cleaned_data
+                changes[form.instance.pk] = (data.get("opened_version"), {f: data[f] for f in changed})
+        return changes
+
+
+class RequirementFormSet(forms.BaseInlineFormSet):
+    """A program's requirements. Removing one that enrollments answered is refused here, before
+    anything is saved (see `services.requirement_delete_error`)."""
+
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            if form.instance.pk:
+                message = services.requirement_delete_error(form.instance)
+                if message:
+                    raise ValidationError(message)
 
 
 class LetterSentForm(forms.Form):

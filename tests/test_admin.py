@@ -250,7 +250,7 @@ def test_a_save_that_loses_the_race_for_the_lock_comes_back_with_the_reason(admi
             Enrollment.objects.filter(pk=obj.pk).update(version=9)
         return real_lock(obj, expected_version=expected_version)
 
-    monkeypatch.setattr(services, "lock_for_update", lock_after_a_concurrent_write)
+    monkeypatch.setattr(services.enrollments, "lock_for_update", lock_after_a_concurrent_write)
     response = admin_client.post(url, inline_data(enrollment, {}, notes="Mine"), follow=True)
     assert "Nothing was saved: Enrollment “Town" in response.content.decode()
     enrollment.refresh_from_db()

@@ -171,7 +171,7 @@ def test_a_file_that_is_not_utf8_is_an_error_not_a_crash(reviewer_client):
 def test_an_editor_imports_letters_but_not_participating_rows(editor_client):
     response = editor_client.post(reverse(URL), {"file": csv_file(MEMPHIS, STOCKTON)})
     assert [(e.line, e.column, e.message) for e in response.context["report"].errors] == [
-        (2, "status", "Only reviewers can set participating; ask a reviewer to import this row.")
+        (2, "status", "Only reviewers can set an enrollment to participating; ask a reviewer to admit it.")
     ]
     response = editor_client.post(reverse(URL), {"file": csv_file(STOCKTON)})
     token = editor_client.session[jurisdictions_admin.IMPORT_SESSION_KEY]["token"]

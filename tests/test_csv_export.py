@@ -14,7 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from jurisdictions.models import Jurisdiction
+from jurisdictions.db import csv_export
+from jurisdictions.models import Certification, Jurisdiction
 from jurisdictions.transfer import csvio
 from tests.factories import (
     EnrollmentFactory,
@@ -88,6 +89,20 @@ def tricky():
     quote = JurisdictionFactory(name='O"Brien Township', kind="other", ocd_id="ocd\r\nid")
     EnrollmentFactory(jurisdiction=quote, program=early, status="letter_sent", site_type="diagnostic")
     JurisdictionFactory(name="Zeta @ End", state="WY")
+    # An answer's details hold text that needs quoting or a formula guard, dates and a source.
+    Certification.objects.filter(enrollment__jurisdiction=comma, requirement__code="hold_request").update(
+        answer="not_applicable",
+        facility_operator="Sheriff, County of Lewis",
+        legal_basis="policy",
+        citation="=Policy 5",
+        evidence_url="https://example.org/policy?a=1,2",
+        certified_by='Chief "Ed" Jones',
+        certified_on=datetime.date(2017, 9, 1),
+        source=formulas,
+    )
+    Certification.objects.filter(enrollment__jurisdiction=tab, requirement__code="data_sharing").update(
+        citation="§ 12", certified_on=datetime.date(2018, 1, 2), source=quoted
+    )
     return Jurisdiction.objects.order_by("name")
 
 
@@ -107,7 +122,7 @@ SCOPES = [
 @pytest.mark.parametrize("answers_by_index", [True, False], ids=["answers-by-index", "answers-scanned"])
 @pytest.mark.parametrize("scope", SCOPES, ids=lambda s: "&".join(f"{k}={','.join(v)}" for k, v in s.items()))
 def test_postgresql_writes_the_same_bytes_as_the_python_path(tricky, monkeypatch, scope, answers_by_index):
-    monkeypatch.setattr(csvio, "ANSWERS_BY_INDEX_BELOW", 10**9 if answers_by_index else 0)
+    monkeypatch.setattr(csv_export, "ANSWERS_BY_INDEX_BELOW", 10**9 if answers_by_index else 0)
     for queryset, expected in (
         (tricky, 3),  # the database wrote it: requirements, jurisdiction ids, lines
         (Jurisdiction.objects.order_by("-state", "-name"), 3),
@@ -124,7 +139,12 @@ def test_the_tricky_cells_are_there_to_compare(tricky):
     text = export(tricky)[1]
     lines = text.split("\r\n")
     assert lines[0] == ",".join(csvio.csv_columns())
-    assert lines[0].split(",")[12:16] == ["data_sharing", "hold_request", "facility_access", "release_notice"]
+    assert lines[0].split(",")[12:56:11] == [
+        "data_sharing",
+        "hold_request",
+        "facility_access",
+        "release_notice",
+    ]
     for cell in (
         '"Lewis, Clark & Co"',
         '"He said ""no"", then\nleft."',
@@ -137,7 +157,9 @@ def test_the_tricky_cells_are_there_to_compare(tricky):
         "'\tTabbed",
         '"\'\rcarriage return"',
         "Cañon City — ☃ 東京",
-        "\r\nblankville-tn,Blankville,TN,city" + "," * 17 + "\r\n",  # 21 columns
+        "\r\nblankville-tn,Blankville,TN,city" + "," * 57 + "\r\n",  # 61 columns (4 codes x 11)
+        '"Sheriff, County of Lewis",policy,\'=Policy 5,"https://example.org/policy?a=1,2","Chief ""Ed"" Jones",2017-09-01',
+        '\'-minus,\'@publisher,"\'=HYPERLINK(""x"")",,',  # the answer's source, undated
         '"O""Brien Township"',
         '"ocd\r\nid"',
     ):

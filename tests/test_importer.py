@@ -170,7 +170,8 @@ BAD_ROWS = [
     ({"source_url": "javascript:alert(1)"}, "source_url", "web address"),
     ({"source_title": "", "source_url": "https://example.org"}, "source_title", "needs a title"),
     ({"program": "", "status": "participating"}, "program", "must name its program"),
-    ({"name": "x" * 201}, "name", "Longer than 200"),
+    ({"name": "x" * 201}, "name", "at most 200 characters (it has 201)"),
+    ({"notes": "x" * 10_001}, "notes", "at most 10000 characters"),
 ]
 
 
@@ -267,10 +268,28 @@ def test_an_export_reimports_unchanged_including_formula_like_text():
     assert Enrollment.objects.get(jurisdiction__slug="memphis-tn").notes == '=HYPERLINK("http://x")'
 
 
-def test_export_writes_the_importer_columns():
+DETAILS = [
+    "operator",
+    "legal_basis",
+    "citation",
+    "evidence_url",
+    "certified_by",
+    "certified_on",
+    "source_title",
+    "source_publisher",
+    "source_url",
+    "source_date",
+]
+
+
+def test_export_writes_the_importer_columns_with_each_answers_details():
     import_jurisdictions(GOOD)
     lines = export_csv_text(Jurisdiction.objects.order_by("name")).splitlines()
-    assert lines[0].split(",") == HEADER
+    codes = ["facility_access", "release_notice", "hold_request"]
+    expected = HEADER[:12]
+    for code in codes:
+        expected += [code, *(f"{code}_{suffix}" for suffix in DETAILS)]
+    assert lines[0].split(",") == expected + HEADER[15:]
     assert len(lines) == 4
 
 

@@ -2,7 +2,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from jurisdictions.models import Certification, Enrollment, Jurisdiction, where_in
+from jurisdictions.db.lookups import where_in
+from jurisdictions.models import Certification, Enrollment, Jurisdiction
 from tests.factories import EnrollmentFactory, JurisdictionFactory, ProgramFactory, RequirementFactory
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -28,6 +28,12 @@ from ..models import Certification, Enrollment, Jurisdiction, Program, Source, S
 from .serializers import CertificationDetailSerializer, EnrollmentDetailSerializer, JurisdictionSerializer
 
 VIA = StatusChange.Via.API
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The record exists already."
+    default_code = "conflict"
 
 
 class PreconditionFailed(APIException):
@@ -83,10 +89,7 @@ class SourceInputSerializer(serializers.ModelSerializer):
 def resolve_source(values, *, user):
     if values is None:
         return None
-    source = Source.objects.filter(title=values["title"], url=values.get("url", "")).first()
-    if source is None:
-        source = services.source_create(user=user, via=VIA, **values)
-    return source
+    return services.source_find_or_create(user=user, via=VIA, **values)
 
 
 class EnrollmentWriteSerializer(serializers.ModelSerializer):
@@ -97,7 +100,13 @@ class EnrollmentWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Enrollment
         fields = ("status", "site_type", "letter_sent_on", "response_due_on", "joined_on", "notes", "source")
-        extra_kwargs = {"notes": {"help_text": "Notes on the enrollment, in plain text."}}
+        extra_kwargs = {
+            "notes": {
+                "help_text": "Notes on the enrollment, in plain text (at most 10,000 characters).",
+                # The model's limit, in the words the admin and the importer use.
+                "error_messages": {"max_length": "Ensure this value has at most {max_length} characters."},
+            }
+        }
 
 
 class EnrollmentCreateSerializer(EnrollmentWriteSerializer):
@@ -158,6 +167,15 @@ class JurisdictionCreateSerializer(serializers.ModelSerializer):
 # -- the writes ------------------------------------------------------------------------------------
 
 
+def request_body(request):
+    """The parsed JSON body. A body nested past Python's recursion limit cannot be parsed: a 400
+    saying so, not a server error."""
+    try:
+        return request.data
+    except RecursionError:
+        raise ParseError("The JSON body is nested too deeply to be read.") from None
+
+
 def refuse_unknown_fields(data, serializer_class):
     """DRF ignores fields it does not know; a typo or a read-only field must be named instead."""
     if not isinstance(data, dict):
@@ -207,6 +225,10 @@ def write_schema(request, response, summary, *, created=False, precondition=True
         403: OpenApiResponse(DETAIL, description="The token is not staff, or the role may not do this."),
         404: OpenApiResponse(DETAIL, description="No such resource."),
     }
+    if created:
+        responses[409] = OpenApiResponse(
+            FIELD_ERRORS, description="The record was created meanwhile by another request."
+        )
     if precondition:
         responses[412] = OpenApiResponse(DETAIL, description="If-Match does not match: it changed since.")
         responses[428] = OpenApiResponse(DETAIL, description="No If-Match header: GET the resource first.")
@@ -253,6 +275,9 @@ class StaffWriteMixin:
             return write()
         except services.StaleWriteError as exc:
             raise PreconditionFailed(str(exc)) from None
+        except services.DuplicateRecordError as exc:
+            # Another request created the same record a moment before this one.
+            raise Conflict(dict(exc.message_dict)) from None
         except DjangoValidationError as exc:
             raise as_api_error(exc) from None
 
@@ -261,13 +286,16 @@ class StaffWriteMixin:
         response = Response(self.get_serializer(fresh).data, status=status_code)
         response["ETag"] = self.representation_etag(request, fresh)
         if status_code == status.HTTP_201_CREATED:
-            response["Location"] = response.data["url"]
+            # A plain str: the serializer's URL is DRF's Hyperlink (a str subclass), which WSGI
+            # servers that check header types (wsgiref, runserver) refuse after the record is saved.
+            response["Location"] = str(response.data["url"])
         return response
 
     def validated(self, request, serializer_class, instance=None):
-        refuse_unknown_fields(request.data, serializer_class)
+        data = request_body(request)
+        refuse_unknown_fields(data, serializer_class)
         serializer = serializer_class(
-            instance, data=request.data, partial=instance is not None, context=self.get_serializer_context()
+            instance, data=data, partial=instance is not None, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)

@@ -11,7 +11,7 @@ the queryset as usual (an `IN` list, compiled each time): same rows, same order.
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from ..models import where_in
+from .lookups import where_in
 
 
 class CompiledRows:

@@ -6,9 +6,10 @@ FIPS code), and every enrollment and status change cites the source titled SYNTH
 The command refuses to add to a database that holds real (non-synthetic) jurisdictions unless
 --force is given.
 
-Rows are written as the importer writes new rows (COPY on PostgreSQL, bulk_create elsewhere),
-without simple-history records (nothing was ever edited); the data version is bumped once at the
-end so that cached responses are dropped.
+Rows are written by the importer's bulk writer (`db.bulk`, which copies in bulk on PostgreSQL and uses bulk_create
+elsewhere), without simple-history records (nothing was ever edited). The decisions are the
+services': the participating rule holds for every enrollment (checked), the timeline's rows are
+built by `services.status_change_values`, and `services.data_written` moves the data version on.
 """
 
 import datetime
@@ -18,7 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from jurisdictions.cache import bump_data_version
+from jurisdictions import services
+from jurisdictions.db.bulk import create_objects
 from jurisdictions.models import (
     Certification,
     Enrollment,
@@ -28,7 +30,6 @@ from jurisdictions.models import (
     State,
     StatusChange,
 )
-from jurisdictions.transfer.importer import create_objects
 
 SYNTHETIC_SLUG_PREFIX = "synthetic-"
 SYNTHETIC_NAME_PREFIX = "Synthetic "
@@ -87,7 +88,7 @@ class Command(BaseCommand):
         started = timezone.now()
         with transaction.atomic():
             totals = generate(count=count, seed=seed, program=program)
-        bump_data_version()
+            services.data_written()
         seconds = (timezone.now() - started).total_seconds()
         self.stdout.write(
             self.style.SUCCESS(
@@ -212,6 +213,12 @@ def generate(*, count, seed, program):
                 c.citation = f"Synthetic code § {rng.randrange(1, 999)}"
                 c.source = rng.choice(sources)
             answers.append(c)
+        rule = services.participation_errors(
+            status=e.status,
+            requirements=requirements,
+            answers={c.requirement_id: c.answer for c in answers[-len(requirements) :]},
+        )
+        assert not rule, rule  # the mix above answers yes to everything a participant must
         # The timeline: created pending, then each step the status went through.
         path = {"pending": ["pending"], "letter_sent": ["pending", "letter_sent"]}.get(
             e.status, ["pending", "letter_sent", "participating"]
@@ -221,14 +228,15 @@ def generate(*, count, seed, program):
         for step, status in enumerate(path):
             steps.append(
                 StatusChange(
-                    enrollment_id=e.pk,
-                    from_status=previous,
-                    to_status=status,
-                    changed_at=when + datetime.timedelta(days=20 * step - 10),
-                    effective_on={"letter_sent": e.letter_sent_on, "participating": e.joined_on}.get(status),
-                    via=StatusChange.Via.SYSTEM,
-                    note="Synthetic history.",
-                    source=marker,
+                    **services.status_change_values(
+                        enrollment=e,
+                        from_status=previous,
+                        to_status=status,
+                        via=StatusChange.Via.SYSTEM,
+                        note="Synthetic history.",
+                        source_id=marker.pk,
+                        changed_at=when + datetime.timedelta(days=20 * step - 10),
+                    )
                 )
             )
             previous = status

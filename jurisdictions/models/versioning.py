@@ -1,4 +1,4 @@
-"""The data version row (see jurisdictions/db/watch.py, which reads and bumps it with plain SQL)."""
+"""The data version row that keys the response cache (see jurisdictions/db/watch.py, which reads and bumps it with plain SQL)."""
 
 from django.db import models
 

@@ -1,0 +1,63 @@
+"""The tracker's data: programs, their requirements, jurisdictions and their enrollments.
+
+The one rule of the domain, "an enrollment is participating only when every requirement of its
+program is answered yes", is `Enrollment.participation_errors()`; every door (admin, API, importer)
+reaches it through `jurisdictions.services`.
+
+One module per concept; everything is re-exported here, so `from jurisdictions.models import X`
+keeps working and the app label and tables are unchanged.
+"""
+
+from .base import (
+    NOTES_MAX_LENGTH,
+    State,
+    TimeStampedModel,
+    choice_constraint,
+    geoid_validator,
+    history,
+    notes_length_validator,
+    ocd_id_validator,
+    web_url_validator,
+)
+from .enrollments import (
+    Certification,
+    CertificationAnswer,
+    CertificationLegalBasis,
+    ChangeVia,
+    Enrollment,
+    EnrollmentQuerySet,
+    EnrollmentSiteType,
+    EnrollmentStatus,
+    StatusChange,
+)
+from .jurisdictions import Jurisdiction, JurisdictionKind, JurisdictionQuerySet
+from .programs import Program, Requirement, Source
+from .versioning import DataVersion
+
+__all__ = [
+    "NOTES_MAX_LENGTH",
+    "Certification",
+    "CertificationAnswer",
+    "CertificationLegalBasis",
+    "ChangeVia",
+    "DataVersion",
+    "Enrollment",
+    "EnrollmentQuerySet",
+    "EnrollmentSiteType",
+    "EnrollmentStatus",
+    "Jurisdiction",
+    "JurisdictionKind",
+    "JurisdictionQuerySet",
+    "Program",
+    "Requirement",
+    "Source",
+    "State",
+    "StatusChange",
+    "TimeStampedModel",
+    "choice_constraint",
+    "geoid_validator",
+    "history",
+    "notes_length_validator",
+    "ocd_id_validator",
+    "web_url_validator",
+]

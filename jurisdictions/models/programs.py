@@ -1,0 +1,87 @@
+"""Programs, their requirements, and the sources that facts cite."""
+
+from django.db import models
+from django.db.models import Count
+from django.urls import reverse
+
+from .base import TimeStampedModel, history, web_url_validator
+
+
+class Source(TimeStampedModel):
+    """A document that a status or an answer cites."""
+
+    title = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=500, blank=True, verbose_name="URL", validators=[web_url_validator])
+    published_on = models.DateField(null=True, blank=True, help_text="Date of publication of the document.")
+
+    history = history()
+
+    class Meta:
+        ordering = ["-published_on", "title"]
+        constraints = [
+            # The importer finds a source by its title and URL.
+            models.UniqueConstraint(fields=["title", "url"], name="jurisdictions_source_natural_key"),
+        ]
+
+    def __str__(self):
+        when = f", {self.published_on:%Y-%m-%d}" if self.published_on else ""
+        publisher = f" ({self.publisher}{when})" if self.publisher else (f" ({when[2:]})" if when else "")
+        return f"{self.title}{publisher}"
+
+
+class Program(TimeStampedModel):
+    """A federal partnership program whose participants certify a set of requirements."""
+
+    slug = models.SlugField(max_length=50, unique=True, help_text="Stable short name, e.g. psp.")
+    name = models.CharField(max_length=200)
+    agency = models.CharField(
+        max_length=200, help_text="The administering agency, e.g. U.S. Department of Justice."
+    )
+    launched_on = models.DateField(null=True, blank=True, help_text="Date the program launched.")
+    description = models.TextField(blank=True, help_text="What the program is, in plain words.")
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="programs"
+    )
+
+    history = history()
+
+    class Meta:
+        ordering = ["launched_on", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("jurisdictions:program-detail", kwargs={"slug": self.slug})
+
+    def status_counts(self):
+        """Number of enrollments in each status, every status present (zero when none)."""
+        from .enrollments import EnrollmentStatus  # enrollments refer to programs
+
+        counts = dict(self.enrollments.values_list("status").annotate(n=Count("id")).order_by())
+        return {status: counts.get(status, 0) for status in EnrollmentStatus.values}
+
+
+class Requirement(TimeStampedModel):
+    """One condition of a program that a jurisdiction must certify."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="requirements")
+    code = models.SlugField(
+        max_length=50,
+        help_text="Stable identifier used in CSV columns and the API, e.g. facility_access.",
+    )
+    title = models.CharField(max_length=200, help_text="Short title shown in lists.")
+    text = models.TextField(help_text="The full wording of the requirement.")
+    order = models.PositiveSmallIntegerField(default=0, help_text="Position in the program's list.")
+
+    history = history()
+
+    class Meta:
+        ordering = ["program", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "code"], name="jurisdictions_requirement_code_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.program.slug}: {self.title}"
