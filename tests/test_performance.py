@@ -154,13 +154,13 @@ def test_deep_pages_list_the_same_rows_in_the_same_order_as_plain_slicing(synthe
     from django.core.paginator import Paginator
     from django.http import QueryDict
 
-    from jurisdictions.db.paging import DeferredJoinPaginator
+    from jurisdictions.db.paging import ListPaginator
     from jurisdictions.filters import JurisdictionFilter
 
     filterset = JurisdictionFilter(QueryDict(query), queryset=Jurisdiction.objects.all())
     assert filterset.is_valid()
     for number in (1, 2, 3):
-        deferred = [j.pk for j in DeferredJoinPaginator(filterset.qs, 7).page(number)]
+        deferred = [j.pk for j in ListPaginator(filterset.qs, 7).page(number)]
         plain = [j.pk for j in Paginator(filterset.qs, 7).page(number)]
         assert deferred == plain and len(plain) == 7
 
@@ -173,7 +173,7 @@ def test_the_counting_paginator_gives_djangos_pages_and_count_in_one_query(synth
     from django.core.paginator import Paginator
     from django.http import QueryDict
 
-    from jurisdictions.db.paging import CountingPaginator
+    from jurisdictions.db.paging import ListPaginator
     from jurisdictions.filters import JurisdictionFilter
 
     filterset = JurisdictionFilter(QueryDict(query), queryset=Jurisdiction.objects.all())
@@ -183,7 +183,7 @@ def test_the_counting_paginator_gives_djangos_pages_and_count_in_one_query(synth
     # An ordering by status annotates (an aggregate): the count then keeps a query of its own.
     expected_queries = 2 if "ordering=status" in query else 1
     for number in (1, 2, 3, plain.num_pages):
-        counting = CountingPaginator(filterset.qs, 7)
+        counting = ListPaginator(filterset.qs, 7)
         with CaptureQueriesContext(connection) as captured:
             rows = [j.pk for j in counting.page(number)]
             count, num_pages = counting.count, counting.num_pages
@@ -195,10 +195,10 @@ def test_the_counting_paginator_gives_djangos_pages_and_count_in_one_query(synth
 def test_the_counting_paginator_refuses_the_pages_djangos_refuses(synthetic):
     from django.core.paginator import EmptyPage, PageNotAnInteger
 
-    from jurisdictions.db.paging import CountingPaginator
+    from jurisdictions.db.paging import ListPaginator
 
     everything = Jurisdiction.objects.order_by("name", "state", "pk")
-    last = CountingPaginator(everything, 50).num_pages
+    last = ListPaginator(everything, 50).num_pages
     for number, error in (
         (last + 1, EmptyPage),
         (10**18, EmptyPage),
@@ -206,13 +206,13 @@ def test_the_counting_paginator_refuses_the_pages_djangos_refuses(synthetic):
         ("x", PageNotAnInteger),
     ):
         with pytest.raises(error):
-            CountingPaginator(everything, 50).page(number)
+            ListPaginator(everything, 50).page(number)
     # Past the end, the count takes a query of its own (to say how many pages there are).
     with CaptureQueriesContext(connection) as captured, pytest.raises(EmptyPage):
-        CountingPaginator(everything, 50).page(last + 1)
+        ListPaginator(everything, 50).page(last + 1)
     assert len(captured) == 2
     # Nothing at all: an empty first page, counted 0, in one query.
-    nothing = CountingPaginator(everything.filter(name="no such place"), 50)
+    nothing = ListPaginator(everything.filter(name="no such place"), 50)
     with CaptureQueriesContext(connection) as captured:
         assert (list(nothing.page(1)), nothing.count, nothing.num_pages) == ([], 0, 1)
     assert len(captured) == 1

@@ -303,7 +303,8 @@ def test_list_form_labels_every_control(client, seed):
 
 def test_list_table_has_a_caption_and_scoped_headers(client, seed):
     html = client.get(LIST).content.decode()
-    assert "<caption>Jurisdictions matching the filters; sorted by name</caption>" in html
+    # The words of the order are the FilterSet's ordering label.
+    assert "<caption>Jurisdictions matching the filters; sorted by name (A to Z)</caption>" in html
     assert html.count('<th scope="col"') == 5
     assert html.count('<th scope="row"') == 16
 
@@ -322,9 +323,10 @@ def test_list_query_count_does_not_grow_with_the_page_size(client, db):
     small, large = queries("page_size=2"), queries("page_size=30")
     assert small == large
     assert queries("page_size=30&status=pending&state=TN") == large
-    # Form (requirements, programs), count, requirement counts, page, enrollments, certifications,
-    # last changes, and the footer's two: ten in all, whatever the size of the page.
-    assert large == 10
+    # Form (requirements, programs), the page with its count, programs with their requirement
+    # counts, enrollments with their answers (the API's query), last changes, and the footer's two:
+    # eight in all, whatever the size of the page.
+    assert large == 8
 
 
 # -- list: bad input -----------------------------------------------------------------------------
