@@ -5,13 +5,13 @@ models' QuerySet methods, and the CSV format is `csvio`'s.
 """
 
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.db.models import Count, Max, Prefetch
+from django.db.models import Count, Prefetch
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.defaultfilters import pluralize
-from django.urls import reverse
 from django.utils import timezone
 
+from . import list_page
 from .cache import cache_public_page
 from .db.paging import ListPaginator
 from .filters import NON_FILTER_PARAMS, JurisdictionFilter
@@ -23,7 +23,6 @@ from .models import (
     State,
     StatusChange,
 )
-from .rows import enrollment_rows, status_since
 from .transfer import csvio
 
 PAGE_SIZE = 50
@@ -103,9 +102,6 @@ def program_detail(request, slug):
 
 # -- jurisdiction list ---------------------------------------------------------------------------
 
-# Columns whose header sorts the list (ascending first click, then descending).
-SORTABLE = (("name", "Name"), ("state", "State"), ("status", "Status"))
-
 
 def _page_size(data, errors):
     raw = data.get("page_size", "")
@@ -117,20 +113,6 @@ def _page_size(data, errors):
         ("page_size", "Rows per page", [f"Rows per page must be a whole number from 1 to {MAX_PAGE_SIZE}."])
     )
     return PAGE_SIZE
-
-
-def _last_changes(jurisdiction_ids):
-    """{jurisdiction id: when its latest status change was recorded}, for one page of the list.
-
-    One query for the page, rather than an aggregate over the whole filtered list (which would
-    have to group every matching row before the page could be cut).
-    """
-    return dict(
-        StatusChange.objects.filter(enrollment__jurisdiction_id__in=jurisdiction_ids)
-        .values_list("enrollment__jurisdiction_id")
-        .annotate(latest=Max("changed_at"))
-        .order_by()
-    )
 
 
 def _error_list(filterset):
@@ -147,64 +129,6 @@ def _csv_response(filterset):
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="psp-tracker-jurisdictions-{stamp}.csv"'
     return response
-
-
-def _table_rows(jurisdictions, programs):
-    """What each row of the table shows, ready to print: the page's enrollments and answers come
-    from the same single query as the API's (rows.py), and nothing is left for the template to
-    look up per row (no URL reversed, no display method, no include)."""
-    states = dict(State.choices)
-    kinds = dict(Jurisdiction.Kind.choices)
-    statuses = dict(Enrollment.Status.choices)
-    prefix, suffix = reverse("jurisdictions:jurisdiction-detail", args=["pspmarker"]).split("pspmarker")
-    enrollments, by_id = {}, {}
-    for row in enrollment_rows(jurisdiction_ids=[j.pk for j in jurisdictions]):
-        e = by_id.get(row["id"])
-        if e is None:
-            name, of = programs.get(row["program"], (row["program"], 0))
-            since = status_since(row)
-            e = by_id[row["id"]] = {
-                "program": name,
-                "status": row["status"],
-                "label": statuses.get(row["status"], row["status"]),
-                "since": since.isoformat() if since else "",
-                "yes": 0,
-                "of": of,
-            }
-            enrollments.setdefault(row["jurisdiction_id"], []).append(e)
-        if row["c_answer"] == Certification.Answer.YES:
-            e["yes"] += 1
-    last_changes = _last_changes([j.pk for j in jurisdictions])
-    return [
-        {
-            "url": f"{prefix}{j.slug}{suffix}",
-            "name": j.name,
-            "kind": kinds[j.kind].lower() if j.kind != Jurisdiction.Kind.CITY else "",
-            "state": j.state,
-            "state_name": states.get(j.state, j.state),
-            "enrollments": enrollments.get(j.pk, []),
-            "last_change_at": last_changes.get(j.pk),
-        }
-        for j in jurisdictions
-    ]
-
-
-def _sorting(filterset, data):
-    """The caption's words for the order shown, and each sortable header's state and link."""
-    ordering = data.get("ordering", "") if not filterset.errors else ""
-    labels = dict(filterset.form.fields["ordering"].choices)
-    current = ordering or "name"
-    label = labels.get(current, labels["name"])
-    columns = []
-    for key, title in SORTABLE:
-        if current == key:
-            aria, next_order = "ascending", f"-{key}"
-        elif current == f"-{key}":
-            aria, next_order = "descending", key
-        else:
-            aria, next_order = "", key
-        columns.append({"title": title, "aria_sort": aria, "query": _query_with(data, ordering=next_order)})
-    return label[:1].lower() + label[1:], columns
 
 
 @cache_public_page
@@ -228,15 +152,15 @@ def jurisdiction_list(request):
     query = filterset.data.copy()  # the filters without their empty values
     for name in NON_FILTER_PARAMS - {"page_size"}:
         query.pop(name, None)
-    sorted_by, columns = _sorting(filterset, query)
+    sorted_by, columns = list_page.sorting(filterset, query)
     context = {
-        "form": filterset.form,
+        "form_html": list_page.form_html(filterset),
         "errors": errors,
         "page_obj": None,
         "jurisdictions": [],
         "rows": [],
         "query": query.urlencode(),
-        "csv_query": _query_with(query, page_size=None, format="csv"),
+        "csv_query": list_page.query_with(query, page_size=None, format="csv"),
         "sorted_by": sorted_by,
         "columns": columns,
     }
@@ -264,32 +188,15 @@ def jurisdiction_list(request):
             ]
             status = 404
         else:
-            programs = {
-                slug: (name, n)
-                for slug, name, n in Program.objects.annotate(n=Count("requirements")).values_list(
-                    "slug", "name", "n"
-                )
-            }
             jurisdictions = list(page.object_list)
             context.update(
                 page_obj=page,
                 paginator=paginator,
                 jurisdictions=jurisdictions,
-                rows=_table_rows(jurisdictions, programs),
-                several_programs=len(programs) > 1,
+                rows=list_page.table_rows(jurisdictions),
                 is_paginated=paginator.num_pages > 1,
             )
     return render(request, "jurisdictions/jurisdiction_list.html", context, status=status)
-
-
-def _query_with(data, **changes):
-    """The query string of `data` with each named parameter set (None: removed)."""
-    copy = data.copy()
-    for name, value in changes.items():
-        copy.pop(name, None)
-        if value is not None:
-            copy[name] = value
-    return copy.urlencode()
 
 
 # -- jurisdiction detail -------------------------------------------------------------------------

@@ -364,7 +364,7 @@ def test_list_query_count_does_not_grow_with_the_page_size(client, db):
 def test_a_bad_parameter_shows_the_list_page_with_a_message_naming_it(client, seed, query, param):
     response = client.get(f"{LIST}?{query}")
     assert response.status_code == 400
-    assert response.templates[0].name == "jurisdictions/jurisdiction_list.html"
+    assert "jurisdictions/jurisdiction_list.html" in [t.name for t in response.templates]
     assert error_params(response) == [param]
     assert response.context["jurisdictions"] == []
     assert f"<code>{param}</code>" in response.content.decode()

@@ -5,9 +5,8 @@
 * **The count once per filter and data version.** Counting 76,000 matching rows over the enrollment
   semi-join costs about 20 ms at 90,000 jurisdictions, paid by every uncached page of the same
   filter. Given a `count_key` (the filter, without ordering or page: `filters.count_key`), the
-  count is kept in the shared cache under the data version (jurisdictions/cache.py), which every
-  write moves on: exact, never an estimate. Inside a transaction that wrote and has not committed,
-  nothing is read from or written to that cache.
+  count is kept under the data version (versioned.py), which every committed write moves on:
+  exact, never an estimate.
 * **The count in the page query** when it is not known yet: a scalar subquery of the page query,
   `(SELECT COUNT(*) FROM (<matching ids>) AS counted)`, which the database runs once: one query,
   one round trip. Querysets with DISTINCT or annotations (an ordering by status aggregates) and
@@ -25,7 +24,6 @@ first page and the 1,800th. The cursor is opaque text (`encode_cursor`/`decode_c
 
 import base64
 import binascii
-import hashlib
 from typing import NamedTuple
 
 from django.core.cache import cache
@@ -33,10 +31,8 @@ from django.core.paginator import Paginator
 from django.db.models import IntegerField, QuerySet, Subquery
 from django.utils.functional import cached_property
 
-from ..cache import data_version, has_uncommitted_writes
+from ..versioned import TIMEOUT, versioned_key
 
-COUNT_PREFIX = "psp:count"
-COUNT_TIMEOUT = 60 * 60  # entries under an old data version are never read again
 # Databases take OFFSET and LIMIT as 64-bit integers; a page past that cannot exist (Paginator says so).
 MAX_OFFSET = 2**63 - 1
 CURSOR_PREFIX = b"id:"
@@ -95,10 +91,7 @@ class ListPaginator(Paginator):
 
     def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, count_key=None):
         super().__init__(object_list, per_page, orphans, allow_empty_first_page)
-        self._cache_key = None
-        if count_key is not None and not has_uncommitted_writes():
-            digest = hashlib.sha256(count_key.encode()).hexdigest()[:32]
-            self._cache_key = f"{COUNT_PREFIX}:{data_version().token}:{digest}"
+        self._cache_key = versioned_key("count", count_key) if count_key is not None else None
 
     @cached_property
     def count(self):
@@ -110,7 +103,7 @@ class ListPaginator(Paginator):
 
     def _store_count(self, value):
         if self._cache_key is not None:
-            cache.set(self._cache_key, value, COUNT_TIMEOUT)
+            cache.set(self._cache_key, value, TIMEOUT)
         return value
 
     def _known_count(self):
