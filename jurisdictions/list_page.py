@@ -40,6 +40,12 @@ def last_changes(jurisdiction_ids):
     )
 
 
+def _programs():
+    """{program slug: (name, number of requirements)}."""
+    rows = Program.objects.annotate(n=Count("requirements")).values_list("slug", "name", "n")
+    return {slug: (name, n) for slug, name, n in rows}
+
+
 def _enrollments(jurisdictions):
     """{jurisdiction id: [enrollment facts]} for the page, from the API's rows."""
     programs = {
