@@ -17,7 +17,7 @@ from jurisdictions.db.stats import analyze
 from jurisdictions.etags import etag_for
 from jurisdictions.filters import JurisdictionFilter, count_key
 from jurisdictions.models import Certification, Enrollment, Jurisdiction, StatusChange
-from tests.factories import EnrollmentFactory, JurisdictionFactory
+from tests.factories import EnrollmentFactory, JurisdictionFactory, ProgramFactory, RequirementFactory
 
 API = "/api/v1/jurisdictions/"
 HTML = "/jurisdictions/"
@@ -32,6 +32,13 @@ def get(client, url, status=200):
         response = client.get(url)
     assert response.status_code == status, response.content[:500]
     return response, captured
+
+
+def own_program():
+    # Transactional tests make their own: an earlier one may have flushed what migrations created.
+    program = ProgramFactory(slug="transactional")
+    RequirementFactory(program=program, code="hold_request")
+    return program
 
 
 @pytest.fixture
@@ -78,10 +85,10 @@ def test_every_object_carries_exactly_the_fields_its_serializer_declares(client,
     assert (one["jurisdiction"], one["program"]) == (item["slug"], enrollment["program"])
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_detail_costs_two_queries(client):
     # Committed data (in a test's open transaction, Last-Modified would read the database too).
-    slug = EnrollmentFactory().jurisdiction.slug
+    slug = EnrollmentFactory(program=own_program()).jurisdiction.slug
     _, captured = get(client, f"{API}{slug}/")
     assert len(captured) == 2
 
@@ -89,10 +96,13 @@ def test_a_detail_costs_two_queries(client):
 # -- count once per filter and data version ----------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_list_counts_once_per_filter_and_data_version(client):
+    program = own_program()
     for n in range(7):
-        EnrollmentFactory(jurisdiction=JurisdictionFactory(name=f"Town {n}"), status="letter_sent")
+        EnrollmentFactory(
+            jurisdiction=JurisdictionFactory(name=f"Town {n}"), program=program, status="letter_sent"
+        )
     first, captured = get(client, f"{API}?status=letter_sent&page_size=2")
     assert first.json()["count"] == 7 and len(count_queries(captured)) == 1
     # Other pages and sizes of the same filter, and another ordering: no count, one query less.
@@ -107,7 +117,9 @@ def test_the_list_counts_once_per_filter_and_data_version(client):
     _, captured = get(client, f"{API}?status=pending")
     assert len(count_queries(captured)) == 1
     # A write moves the data version on: the next page counts again, exactly.
-    EnrollmentFactory(jurisdiction=JurisdictionFactory(name="Town new"), status="letter_sent")
+    EnrollmentFactory(
+        jurisdiction=JurisdictionFactory(name="Town new"), program=program, status="letter_sent"
+    )
     response, captured = get(client, f"{API}?status=letter_sent&page=2&page_size=2")
     assert response.json()["count"] == 8 and len(count_queries(captured)) == 1
 
@@ -247,3 +259,29 @@ def test_analyze_gives_the_loaded_tables_planner_statistics(towns):
             )
         (analyzed,) = cursor.fetchone()
     assert analyzed == 3
+
+
+# -- the JSON renderer (drf-orjson-renderer) ------------------------------------------------------------
+
+
+def test_the_renderer_differs_from_drfs_only_in_leaving_line_separators_unescaped():
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    from jurisdictions.api.renderers import FastJSONRenderer
+
+    data = {"note": "a\u2028b\u2029c", "n": [1, None]}
+    ours, drfs = FastJSONRenderer().render(data), JSONRenderer().render(data)
+    assert ours != drfs and json.loads(ours) == json.loads(drfs) == data
+    assert ours.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029") == drfs
+
+
+def test_an_indent_asked_for_goes_to_drfs_renderer():
+    from rest_framework.renderers import JSONRenderer
+
+    from jurisdictions.api.renderers import FastJSONRenderer
+
+    data = {"a": [1, 2]}
+    indented = FastJSONRenderer().render(data, "application/json; indent=2")
+    assert indented == JSONRenderer().render(data, "application/json; indent=2") and b"\n" in indented
