@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from .models import Certification, Enrollment, Jurisdiction, Program, State, StatusChange
-from .rows import enrollment_rows, status_since
+from .rows import enrollment_rows
 from .versioned import once_per_version
 
 # Columns whose header sorts the list (ascending first click, then descending).
@@ -57,20 +57,20 @@ def _enrollments(jurisdictions):
     statuses = dict(Enrollment.Status.choices)
     enrollments, by_id = {}, {}
     for row in enrollment_rows(jurisdiction_ids=[j.pk for j in jurisdictions]):
-        e = by_id.get(row["id"])
+        e = by_id.get(row.id)
         if e is None:
-            name, of = programs.get(row["program"], (row["program"], 0))
-            since = status_since(row)
-            e = by_id[row["id"]] = {
+            name, of = programs.get(row.program, (row.program, 0))
+            since = row.status_since
+            e = by_id[row.id] = {
                 "program": name,
-                "status": row["status"],
-                "label": statuses.get(row["status"], row["status"]),
+                "status": row.status,
+                "label": statuses.get(row.status, row.status),
                 "since": since.isoformat() if since else "",
                 "yes": 0,
                 "of": of,
             }
-            enrollments.setdefault(row["jurisdiction_id"], []).append(e)
-        if row["c_answer"] == Certification.Answer.YES:
+            enrollments.setdefault(row.jurisdiction_id, []).append(e)
+        if row.c_answer == Certification.Answer.YES:
             e["yes"] += 1
     return enrollments, len(programs) > 1
 

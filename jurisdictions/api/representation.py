@@ -13,7 +13,7 @@ cost about 0.4 ms.
 
 from django.urls import reverse
 
-from ..rows import enrollment_rows, status_since
+from ..rows import enrollment_rows
 
 
 class Urls:
@@ -44,46 +44,44 @@ def _source(title, publisher, url, published_on):
 
 def certification(row, urls):
     return {
-        "url": _url(urls.certification, row["c_id"]),
-        "id": row["c_id"],
-        "requirement": row["c_requirement"],
-        "answer": row["c_answer"],
-        "facility_operator": row["c_facility_operator"],
-        "legal_basis": row["c_legal_basis"],
-        "citation": row["c_citation"],
-        "evidence_url": row["c_evidence_url"],
-        "certified_on": row["c_certified_on"],
-        "certified_by": row["c_certified_by"],
+        "url": _url(urls.certification, row.c_id),
+        "id": row.c_id,
+        "requirement": row.c_requirement,
+        "answer": row.c_answer,
+        "facility_operator": row.c_facility_operator,
+        "legal_basis": row.c_legal_basis,
+        "citation": row.c_citation,
+        "evidence_url": row.c_evidence_url,
+        "certified_on": row.c_certified_on,
+        "certified_by": row.c_certified_by,
         "source": _source(
-            row["c_source_title"],
-            row["c_source_publisher"],
-            row["c_source_url"],
-            row["c_source_published_on"],
+            row.c_source_title,
+            row.c_source_publisher,
+            row.c_source_url,
+            row.c_source_published_on,
         ),
-        "version": row["c_version"],
-        "updated_at": row["c_updated_at"],
+        "version": row.c_version,
+        "updated_at": row.c_updated_at,
     }
 
 
 def enrollment(row, urls):
     """An enrollment without its answers (`nest` adds them)."""
     return {
-        "url": _url(urls.enrollment, row["id"]),
-        "id": row["id"],
-        "program": row["program"],
-        "status": row["status"],
-        "status_since": status_since(row),
-        "site_type": row["site_type"],
-        "letter_sent_on": row["letter_sent_on"],
-        "response_due_on": row["response_due_on"],
-        "joined_on": row["joined_on"],
-        "notes": row["notes"],
-        "source": _source(
-            row["source_title"], row["source_publisher"], row["source_url"], row["source_published_on"]
-        ),
+        "url": _url(urls.enrollment, row.id),
+        "id": row.id,
+        "program": row.program,
+        "status": row.status,
+        "status_since": row.status_since,
+        "site_type": row.site_type,
+        "letter_sent_on": row.letter_sent_on,
+        "response_due_on": row.response_due_on,
+        "joined_on": row.joined_on,
+        "notes": row.notes,
+        "source": _source(row.source_title, row.source_publisher, row.source_url, row.source_published_on),
         "certifications": [],
-        "version": row["version"],
-        "updated_at": row["updated_at"],
+        "version": row.version,
+        "updated_at": row.updated_at,
     }
 
 
@@ -91,11 +89,11 @@ def nest(rows, urls):
     """{jurisdiction id: [enrollment with its certifications]} from `enrollment_rows`."""
     nested, by_id = {}, {}
     for row in rows:
-        e = by_id.get(row["id"])
+        e = by_id.get(row.id)
         if e is None:
-            e = by_id[row["id"]] = enrollment(row, urls)
-            nested.setdefault(row["jurisdiction_id"], []).append(e)
-        if row["c_id"] is not None:
+            e = by_id[row.id] = enrollment(row, urls)
+            nested.setdefault(row.jurisdiction_id, []).append(e)
+        if row.c_id is not None:
             e["certifications"].append(certification(row, urls))
     return nested
 
@@ -128,7 +126,7 @@ def enrollment_detail(instance, request):
     urls = Urls(request)
     rows = enrollment_rows(enrollment_id=instance.pk)
     (nested,) = nest(rows, urls)[instance.jurisdiction_id]
-    slug = rows[0]["jurisdiction_slug"]
+    slug = rows[0].jurisdiction_slug
     return {
         "url": nested.pop("url"),
         "id": nested.pop("id"),
@@ -141,15 +139,13 @@ def enrollment_detail(instance, request):
 def certification_detail(instance, request):
     """A certification alone: the nested representation, with where it belongs first."""
     urls = Urls(request)
-    rows = [
-        row for row in enrollment_rows(enrollment_id=instance.enrollment_id) if row["c_id"] == instance.pk
-    ]
+    rows = [row for row in enrollment_rows(enrollment_id=instance.enrollment_id) if row.c_id == instance.pk]
     nested = certification(rows[0], urls)
     return {
         "url": nested.pop("url"),
         "id": nested.pop("id"),
-        "enrollment": _url(urls.enrollment, rows[0]["id"]),
-        "jurisdiction": rows[0]["jurisdiction_slug"],
-        "program": rows[0]["program"],
+        "enrollment": _url(urls.enrollment, rows[0].id),
+        "jurisdiction": rows[0].jurisdiction_slug,
+        "program": rows[0].program,
         **nested,
     }
