@@ -117,13 +117,19 @@ def test_the_importer_costs_the_same_queries_for_a_small_and_a_larger_file(synth
     assert import_queries(10) == import_queries(100)
 
 
-def test_the_light_list_path_returns_exactly_what_the_serializer_returns(rf, synthetic):
+def test_the_one_representation_writes_what_drfs_own_fields_of_the_declared_serializers_write(rf, synthetic):
+    from django.db.models import Prefetch
+    from rest_framework import serializers
     from rest_framework.renderers import JSONRenderer
     from rest_framework.request import Request
 
     from jurisdictions.api.renderers import FastJSONRenderer
-    from jurisdictions.api.serializers import JurisdictionListSerializer, JurisdictionSerializer
-    from jurisdictions.api.views import JurisdictionViewSet
+    from jurisdictions.api.serializers import (
+        CertificationDetailSerializer,
+        EnrollmentDetailSerializer,
+        JurisdictionSerializer,
+    )
+    from jurisdictions.models import Certification, Enrollment
     from tests.factories import EnrollmentFactory, JurisdictionFactory
 
     # Beyond the synthetic mix: an enrollment without a source, notes and dates, and a jurisdiction
@@ -131,19 +137,44 @@ def test_the_light_list_path_returns_exactly_what_the_serializer_returns(rf, syn
     EnrollmentFactory(jurisdiction=JurisdictionFactory(name="Aaa Town"), status="letter_sent")
     JurisdictionFactory(name="Aab Town", geoid=None)
     request = Request(rf.get(API_LIST))
-    objects = list(JurisdictionViewSet.queryset.order_by("name", "state", "pk")[:80])
     context = {"request": request}
-    light = JurisdictionSerializer(objects, many=True, context=context)
-    assert isinstance(light, JurisdictionListSerializer)
-    per_object = JSONRenderer().render([JurisdictionSerializer(j, context=context).data for j in objects])
-    # The list leaves dates and times to the renderer: DRF's and the API's write the same JSON.
-    assert JSONRenderer().render(light.data) == per_object
-    assert FastJSONRenderer().render(light.data) == per_object
-    # The values path, for jurisdictions without prefetched enrollments (what the API list uses).
-    bare = list(Jurisdiction.objects.order_by("name", "state", "pk")[:80])
-    values = JurisdictionSerializer(bare, many=True, context=context).data
-    assert JSONRenderer().render(values) == per_object
-    assert FastJSONRenderer().render(values) == per_object
+    # The declared serializers, run by DRF field by field (their base to_representation), over
+    # model objects loaded the ordinary way, in the order pages show them.
+    certifications = Certification.objects.select_related("requirement", "source").order_by(
+        "requirement__order"
+    )
+    enrollments = (
+        Enrollment.objects.select_related("program", "source", "jurisdiction")
+        .prefetch_related(Prefetch("certifications", queryset=certifications))
+        .order_by("program__launched_on", "program__name")
+    )
+    objects = list(
+        Jurisdiction.objects.prefetch_related(Prefetch("enrollments", queryset=enrollments)).order_by(
+            "name", "state", "pk"
+        )[:80]
+    )
+    declared = JurisdictionSerializer(context=context)
+    by_fields = []
+    for j in objects:
+        j.page_url = request.build_absolute_uri(j.get_absolute_url())  # what the declared field reads
+        by_fields.append(serializers.ModelSerializer.to_representation(declared, j))
+    expected = JSONRenderer().render(by_fields)
+    listed = JurisdictionSerializer(objects, many=True, context=context).data
+    # The representation leaves dates and times to the renderer: DRF's and the API's write the same JSON.
+    assert JSONRenderer().render(listed) == expected
+    assert FastJSONRenderer().render(listed) == expected
+    assert [JurisdictionSerializer(j, context=context).data for j in objects] == list(listed)
+    # An enrollment and a certification alone, likewise.
+    enrollment = next(e for j in objects for e in j.enrollments.all())
+    alone = EnrollmentDetailSerializer(context=context)
+    assert JSONRenderer().render(EnrollmentDetailSerializer(enrollment, context=context).data) == (
+        JSONRenderer().render(serializers.ModelSerializer.to_representation(alone, enrollment))
+    )
+    certification = enrollment.certifications.all()[0]
+    one = CertificationDetailSerializer(context=context)
+    assert JSONRenderer().render(CertificationDetailSerializer(certification, context=context).data) == (
+        JSONRenderer().render(serializers.ModelSerializer.to_representation(one, certification))
+    )
 
 
 @pytest.mark.parametrize(
