@@ -48,12 +48,7 @@ def _programs():
 
 def _enrollments(jurisdictions):
     """{jurisdiction id: [enrollment facts]} for the page, from the API's rows."""
-    programs = {
-        slug: (name, n)
-        for slug, name, n in Program.objects.annotate(n=Count("requirements")).values_list(
-            "slug", "name", "n"
-        )
-    }
+    programs = once_per_version("list-programs", "", _programs)
     statuses = dict(Enrollment.Status.choices)
     enrollments, by_id = {}, {}
     for row in enrollment_rows(jurisdiction_ids=[j.pk for j in jurisdictions]):
