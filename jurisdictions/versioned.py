@@ -29,8 +29,8 @@ def once_per_version(kind, key, compute):
     cache_key = versioned_key(kind, key)
     if cache_key is None:
         return compute()
-    value = cache.get(cache_key)
-    if value is None:
-        value = compute()
-        cache.set(cache_key, value, TIMEOUT)
-    return value
+    stored = cache.get(cache_key)
+    if stored is None:
+        stored = (compute(),)  # in a tuple, so that a computed None is kept too
+        cache.set(cache_key, stored, TIMEOUT)
+    return stored[0]

@@ -285,3 +285,20 @@ def test_an_indent_asked_for_goes_to_drfs_renderer():
     data = {"a": [1, 2]}
     indented = FastJSONRenderer().render(data, "application/json; indent=2")
     assert indented == JSONRenderer().render(data, "application/json; indent=2") and b"\n" in indented
+
+
+@pytest.mark.django_db(transaction=True)
+def test_once_a_filter_is_known_the_html_list_costs_the_api_lists_queries_and_the_last_changes(client):
+    program = own_program()
+    for n in range(6):
+        EnrollmentFactory(
+            jurisdiction=JurisdictionFactory(name=f"Town {n}"), program=program, status="pending"
+        )
+    get(client, f"{HTML}?status=pending&page_size=2")  # counts, renders the form, reads the footer
+    get(client, f"{API}?status=pending&page_size=2")
+    _, html = get(client, f"{HTML}?status=pending&page_size=2&page=2")
+    _, api = get(client, f"{API}?status=pending&page_size=2&page=3")
+    # The API: the page, then its enrollments and answers. The page: the same two queries (the
+    # same SQL), and the latest status change of each row, which only the page shows.
+    assert len(api) == 2 and len(html) == 3
+    assert [q["sql"].split(" FROM ")[0] for q in html[:2]] == [q["sql"].split(" FROM ")[0] for q in api]
