@@ -302,3 +302,11 @@ def test_once_a_filter_is_known_the_html_list_costs_the_api_lists_queries_and_th
     # same SQL), and the latest status change of each row, which only the page shows.
     assert len(api) == 2 and len(html) == 3
     assert [q["sql"].split(" FROM ")[0] for q in html[:2]] == [q["sql"].split(" FROM ")[0] for q in api]
+
+
+def test_a_detail_refuses_list_filters_by_name_instead_of_applying_them(client, towns):
+    slug = towns.first().slug
+    response = client.get(f"{API}{slug}/?status=participating")
+    assert response.status_code == 400
+    assert list(response.json()) == ["status"]
+    assert client.get(f"{API}{slug}/?format=json").status_code == 200
