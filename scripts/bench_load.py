@@ -176,9 +176,12 @@ def drive(port, paths, seconds, threads):
         worker.join()
     elapsed = time.monotonic() - start
     latencies.sort()
-    p = lambda q: (
-        round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 1) if latencies else None
-    )  # noqa: E731
+
+    def p(q):
+        if not latencies:
+            return None
+        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 1)
+
     return {
         "rps": round(len(latencies) / elapsed, 1),
         "p50_ms": p(0.50),
