@@ -194,6 +194,15 @@ class StrictFilterSet(django_filters.FilterSet):
         return valid and not self.unknown_params
 
 
+class FilterForm(forms.Form):
+    """The form of a FilterSet shown on a page: labels without Django's trailing colon, like the
+    legends of the grouped controls."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class JurisdictionFilter(StrictFilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
@@ -274,6 +283,7 @@ class JurisdictionFilter(StrictFilterSet):
     class Meta:
         model = Jurisdiction
         fields = []
+        form = FilterForm
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(name__icontains=value.strip())

@@ -3,7 +3,7 @@
 Filtering goes through the shared FilterSets in filters.py, pagination through `ApiPagination`
 (settings; page numbers and cursors), HTTP caching through conditional.py, throttling through DRF's anonymous/user throttles (settings). Only staff write
 (`StaffWriteOrReadOnly`, then the model permission of their role); the writes themselves (PATCH an
-enrollment or a certification, POST a jurisdiction or an enrollment, If-Match) live in api_writes.py
+enrollment or a certification, POST a jurisdiction or an enrollment, If-Match) live in writes.py
 and go through the same services, rule, roles and history as the admin.
 """
 
