@@ -33,12 +33,13 @@ import hashlib
 from django.core.cache import cache
 from django.db import connections
 from django.http import HttpResponse
-from django.utils.cache import get_conditional_response, set_response_etag
+from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.utils.translation import get_language
 
 from .db import watch
 from .db.watch import Version as DataVersion  # noqa: F401  (the public name)
+from .etags import set_etag
 
 RESPONSE_PREFIX = "psp:response"
 # Entries under an old version are never read again; they only wait to expire.
@@ -134,7 +135,7 @@ class ResponseCache:
             return cached.hit          # the stored bytes, or a 304: no database
         return cached.store(build())   # stored now or, for a lazy response, once rendered
 
-    The ETag is a hash of the body (Django's `set_response_etag`), computed once per data version
+    The ETag is a hash of the body (`etags.etag_for`, the site's one ETag computation), computed once per data version
     and kept with the body, so it changes exactly when the representation does and a client's
     If-Match/If-None-Match means what it says; Last-Modified is the data version's time.
     """
@@ -156,11 +157,9 @@ class ResponseCache:
             response.headers[name] = value
         response.headers["Last-Modified"] = http_date(self.version.modified)
         response.headers["X-Cache"] = "hit"
-        response.psp_cache_hit = True
         self.hit = get_conditional_response(
             request, etag=response.headers.get("ETag"), last_modified=self.version.modified, response=response
         )
-        self.hit.psp_cache_hit = True
 
     def store(self, response):
         if not self.active or response.status_code != 200 or response.streaming:
@@ -182,7 +181,7 @@ class ResponseCache:
 
     def _save(self, response):
         if "ETag" not in response.headers:
-            set_response_etag(response)
+            set_etag(response)
         # A page that set a cookie (a CSRF token, a message) belongs to one visitor only.
         if response.cookies or self.request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
             return

@@ -1,13 +1,15 @@
 """Footer facts shown on every public page: where the data comes from and when it last changed.
 
 Both values are lazy, so a page that does not show the footer (the admin, the API) pays nothing; a
-page that does pays two small queries (the status-change one reads the newest row of an index).
+page that does pays two small queries (the status-change one reads the newest row of an index)
+the first time after a write, and none after that.
 """
 
 from django.db.models import Max
 from django.utils.functional import SimpleLazyObject
 
 from .models import Source, StatusChange
+from .versioned import once_per_version
 
 FOOTER_SOURCES = 3
 
@@ -21,7 +23,10 @@ def _last_change():
 
 
 def site_footer(request):
+    # Read once per data version (versioned.py): the same two facts on every page until a write.
     return {
-        "footer_sources": SimpleLazyObject(_sources),
-        "footer_last_change": SimpleLazyObject(_last_change),
+        "footer_sources": SimpleLazyObject(lambda: once_per_version("footer-sources", "", _sources)),
+        "footer_last_change": SimpleLazyObject(
+            lambda: once_per_version("footer-last-change", "", _last_change)
+        ),
     }

@@ -6,6 +6,7 @@ means participating in the PSP, not participating in anything while also enrolle
 
 import copy
 import datetime
+from urllib.parse import urlencode
 
 import django_filters
 from django import forms
@@ -13,24 +14,33 @@ from django.db.models import Case, IntegerField, Min, Value, When
 from django_filters.fields import IsoDateTimeField
 
 from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, State, StatusChange
+from .widgets import AnswerSelects, EchoedText, ValueCheckboxes
 
 ANSWER_SEPARATOR = ":"
 SEARCH_MAX_LENGTH = 100
 # Query parameters that are not filters but are understood by the list views.
-NON_FILTER_PARAMS = frozenset({"page", "page_size", "format"})
+NON_FILTER_PARAMS = frozenset({"page", "page_size", "format", "cursor"})
 
 
 def answer_choices():
-    """`<requirement code>:<answer>` pairs, e.g. hold_request:no, for every requirement."""
+    """`<requirement code>:<answer>` pairs, e.g. hold_request:no, grouped by requirement (its title):
+    the form shows one control per requirement (widgets.AnswerSelects)."""
     requirements = Requirement.objects.select_related("program").order_by(
         "program__launched_on", "program_id", "order"
     )
-    seen = {}
+    groups, seen = [], set()
     for requirement in requirements:
-        for answer, label in Certification.Answer.choices:
-            value = f"{requirement.code}{ANSWER_SEPARATOR}{answer}"
-            seen.setdefault(value, f"{requirement.title}: {label}")
-    return list(seen.items())
+        if requirement.code in seen:  # a code shared by two programs is one control
+            continue
+        seen.add(requirement.code)
+        prefix = f"{requirement.code}{ANSWER_SEPARATOR}"
+        groups.append(
+            (
+                requirement.title,
+                [(f"{prefix}{answer}", label) for answer, label in Certification.Answer.choices],
+            )
+        )
+    return groups
 
 
 STATUS_RANK = Case(
@@ -110,6 +120,36 @@ def _copy_filter(declared):
     return instance
 
 
+def without_empty_values(data, filters):
+    """The query with a filter's empty values dropped: a form control left at "any" sends
+    `state=` (or blank text), which means no filter, for the page and the API alike."""
+    if not hasattr(data, "getlist"):
+        return data
+    kept = data.copy()
+    for name in filters:
+        if name in kept:
+            values = [value for value in kept.getlist(name) if value.strip()]
+            if values:
+                kept.setlist(name, values)
+            else:
+                del kept[name]
+    return kept
+
+
+def count_key(filterset_class, data):
+    """What the number of rows a FilterSet matches depends on: its class and its filters' values,
+    not the ordering nor the page. db/paging.py keeps the count under it (and the data version)."""
+    filters = filterset_class.base_filters
+    data = without_empty_values(data, filters)
+    pairs = sorted(
+        (name, value)
+        for name in data
+        if name in filters and not isinstance(filters[name], django_filters.OrderingFilter)
+        for value in data.getlist(name)
+    )
+    return f"{filterset_class.__name__}?{urlencode(pairs)}"
+
+
 class StrictFilterSet(django_filters.FilterSet):
     """A FilterSet that refuses parameters it does not know, so a typo never returns everything."""
 
@@ -128,8 +168,14 @@ class StrictFilterSet(django_filters.FilterSet):
         return form_class
 
     def __init__(self, data=None, *args, **kwargs):
+        if data is not None:
+            data = without_empty_values(data, self.base_filters)
         super().__init__(data, *args, **kwargs)
         self.unknown_params = sorted(set(data or {}) - set(self.filters) - NON_FILTER_PARAMS)
+
+    def count_key(self):
+        """What the number of matching rows depends on (see `count_key`)."""
+        return count_key(type(self), self.data or {})
 
     def is_valid(self):
         valid = super().is_valid()
@@ -148,11 +194,21 @@ class StrictFilterSet(django_filters.FilterSet):
         return valid and not self.unknown_params
 
 
+class FilterForm(forms.Form):
+    """The form of a FilterSet shown on a page: labels without Django's trailing colon, like the
+    legends of the grouped controls."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class JurisdictionFilter(StrictFilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
         label="Name contains",
         max_length=SEARCH_MAX_LENGTH,
+        widget=EchoedText(attrs={"type": "search", "autocomplete": "off"}, echo=SEARCH_MAX_LENGTH * 2),
         help_text="Part of the jurisdiction's name, e.g. spring (case does not matter).",
     )
     state = django_filters.MultipleChoiceFilter(
@@ -161,18 +217,21 @@ class JurisdictionFilter(StrictFilterSet):
         # costs a sort of every column at 90,000 rows).
         distinct=False,
         label="State",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
         help_text="USPS code of the state or territory, e.g. TN; repeat for several.",
     )
     kind = django_filters.MultipleChoiceFilter(
         choices=Jurisdiction.Kind.choices,
         distinct=False,
         label="Kind",
+        widget=ValueCheckboxes,
         help_text="Kind of jurisdiction; repeat for several.",
     )
     program = django_filters.ModelChoiceFilter(
         queryset=Program.objects.all(),
         to_field_name="slug",
         method="filter_enrollment",
+        empty_label="Any program",
         label="Program",
         help_text="Program slug, e.g. psp; status and answer filters then apply to that program.",
     )
@@ -180,6 +239,7 @@ class JurisdictionFilter(StrictFilterSet):
         choices=Enrollment.Status.choices,
         method="filter_enrollment",
         label="Status",
+        widget=ValueCheckboxes,
         help_text="Status in a program; repeat for several (any of them matches).",
     )
     answer = django_filters.MultipleChoiceFilter(
@@ -187,6 +247,7 @@ class JurisdictionFilter(StrictFilterSet):
         method="filter_enrollment",
         conjoined=True,
         label="Answer to a requirement",
+        widget=AnswerSelects,
         help_text=(
             "A requirement code and an answer, e.g. hold_request:no; repeat for several "
             "(all of them must hold)."
@@ -196,6 +257,7 @@ class JurisdictionFilter(StrictFilterSet):
         field_name="updated_at",
         lookup_expr="gte",
         label="Updated since",
+        widget=EchoedText(attrs={"inputmode": "numeric", "autocomplete": "off"}, echo=40),
         help_text=(
             "ISO 8601 date-time, e.g. 2017-08-01T00:00:00Z: only jurisdictions whose record, "
             "enrollments or answers changed at or after it."
@@ -203,7 +265,17 @@ class JurisdictionFilter(StrictFilterSet):
     )
     ordering = JurisdictionOrdering(
         fields=(("name", "name"), ("state", "state"), ("status", "status"), ("updated_at", "updated_at")),
-        field_labels={"name": "Name", "state": "State", "status": "Status", "updated_at": "Last update"},
+        field_labels={
+            "name": "Name (A to Z)",
+            "-name": "Name (Z to A)",
+            "state": "State (A to Z)",
+            "-state": "State (Z to A)",
+            "status": "Status (participating first)",
+            "-status": "Status (pending first)",
+            "updated_at": "Last update (oldest first)",
+            "-updated_at": "Last update (newest first)",
+        },
+        empty_label=None,
         label="Sort by",
         help_text="name, state, status or updated_at; prefix with - for descending.",
     )
@@ -211,6 +283,7 @@ class JurisdictionFilter(StrictFilterSet):
     class Meta:
         model = Jurisdiction
         fields = []
+        form = FilterForm
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(name__icontains=value.strip())

@@ -5,20 +5,21 @@ models' QuerySet methods, and the CSV format is `csvio`'s.
 """
 
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.db.models import Count, Max, Prefetch
+from django.db.models import Count, Prefetch
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from . import list_page
 from .cache import cache_public_page
-from .db.paging import DeferredJoinPaginator
-from .filters import ANSWER_SEPARATOR, SEARCH_MAX_LENGTH, JurisdictionFilter
+from .db.paging import ListPaginator
+from .filters import NON_FILTER_PARAMS, JurisdictionFilter
 from .models import (
     Certification,
     Enrollment,
     Jurisdiction,
     Program,
-    Requirement,
     State,
     StatusChange,
 )
@@ -27,16 +28,6 @@ from .transfer import csvio
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 LATEST_CHANGES = 10
-# Parameters the HTML form sends empty when a control is left at "any"; an empty value means "no filter".
-OPTIONAL_LIST_PARAMS = ("answer", "state", "kind", "status", "program", "ordering", "updated_since")
-ORDERING_CHOICES = [
-    ("name", "Name (A to Z)"),
-    ("-name", "Name (Z to A)"),
-    ("state", "State (A to Z)"),
-    ("status", "Status (participating first)"),
-    ("-status", "Status (pending first)"),
-    ("-updated_at", "Last update (newest first)"),
-]
 
 
 # -- program overview ----------------------------------------------------------------------------
@@ -112,19 +103,6 @@ def program_detail(request, slug):
 # -- jurisdiction list ---------------------------------------------------------------------------
 
 
-def _query_data(request):
-    """The query string with the empty values of a submitted form dropped (they mean "any")."""
-    data = request.GET.copy()
-    for name in OPTIONAL_LIST_PARAMS + ("search",):
-        if name in data:
-            values = [v for v in data.getlist(name) if v.strip()]
-            if values:
-                data.setlist(name, values)
-            else:
-                del data[name]
-    return data
-
-
 def _page_size(data, errors):
     raw = data.get("page_size", "")
     if not raw:
@@ -135,63 +113,6 @@ def _page_size(data, errors):
         ("page_size", "Rows per page", [f"Rows per page must be a whole number from 1 to {MAX_PAGE_SIZE}."])
     )
     return PAGE_SIZE
-
-
-def _requirement_counts():
-    return dict(Requirement.objects.values_list("program_id").annotate(n=Count("id")).order_by())
-
-
-def _last_changes(jurisdiction_ids):
-    """{jurisdiction id: when its latest status change was recorded}, for one page of the list.
-
-    One query for the page, rather than an aggregate over the whole filtered list (which would
-    have to group every matching row before the page could be cut).
-    """
-    return dict(
-        StatusChange.objects.filter(enrollment__jurisdiction_id__in=jurisdiction_ids)
-        .values_list("enrollment__jurisdiction_id")
-        .annotate(latest=Max("changed_at"))
-        .order_by()
-    )
-
-
-def _form_context(data):
-    """What the filter form shows: every control with the value the URL carries."""
-    answers = data.getlist("answer")
-    requirements = []
-    seen = set()
-    for requirement in Requirement.objects.select_related("program").order_by(
-        "program__launched_on", "program_id", "order"
-    ):
-        if requirement.code in seen:
-            continue
-        seen.add(requirement.code)
-        prefix = f"{requirement.code}{ANSWER_SEPARATOR}"
-        current = next((a for a in answers if a.startswith(prefix)), "")
-        requirements.append(
-            {
-                "code": requirement.code,
-                "title": requirement.title,
-                "program": requirement.program.name,
-                "current": current,
-                "options": [(f"{prefix}{value}", label) for value, label in Certification.Answer.choices],
-            }
-        )
-    return {
-        "search": data.get("search", "")[: SEARCH_MAX_LENGTH * 2],
-        "statuses": Enrollment.Status.choices[::-1],
-        "selected_statuses": data.getlist("status"),
-        "states": State.choices,
-        "selected_states": data.getlist("state"),
-        "kinds": Jurisdiction.Kind.choices,
-        "selected_kinds": data.getlist("kind"),
-        "programs": list(Program.objects.only("slug", "name")),
-        "selected_program": data.get("program", ""),
-        "answer_requirements": requirements,
-        "updated_since": data.get("updated_since", "")[:40],
-        "orderings": ORDERING_CHOICES,
-        "selected_ordering": data.get("ordering", ""),
-    }
 
 
 def _error_list(filterset):
@@ -212,77 +133,70 @@ def _csv_response(filterset):
 
 @cache_public_page
 def jurisdiction_list(request):
-    data = _query_data(request)
+    data = request.GET
     wants_csv = data.get("format") == "csv"
     errors = []
     if data.get("format", "html") not in {"html", "csv"}:
         errors.append(("format", "Format", ["Use format=csv for a CSV file, or leave it out for this page."]))
+    if "cursor" in data:
+        errors.append(
+            ("cursor", "Cursor", ["Cursors walk the API's list (/api/v1/jurisdictions/); use page here."])
+        )
     per_page = _page_size(data, errors)
-    base = Jurisdiction.objects.all() if wants_csv else Jurisdiction.objects.with_enrollments()
-    filterset = JurisdictionFilter(data, queryset=base)
+    filterset = JurisdictionFilter(data, queryset=Jurisdiction.objects.all())
     if not filterset.is_valid():
         errors = _error_list(filterset) + errors
     if not errors and wants_csv:
         return _csv_response(filterset)
 
+    query = filterset.data.copy()  # the filters without their empty values
+    for name in NON_FILTER_PARAMS - {"page_size"}:
+        query.pop(name, None)
+    sorted_by, columns = list_page.sorting(filterset, query)
     context = {
-        "filterset": filterset,
-        "form": _form_context(data),
+        "form_html": list_page.form_html(filterset),
         "errors": errors,
         "page_obj": None,
         "jurisdictions": [],
-        "query": _query_without(data, "page"),
-        "csv_query": _query_without(data, "page", "page_size", "format"),
+        "rows": [],
+        "query": query.urlencode(),
+        "csv_query": list_page.query_with(query, page_size=None, format="csv"),
+        "sorted_by": sorted_by,
+        "columns": columns,
     }
     status = 400 if errors else 200
     if not errors:
-        paginator = DeferredJoinPaginator(filterset.qs, per_page)
-        raw_page = data.get("page") or 1
+        paginator = ListPaginator(filterset.qs, per_page, count_key=filterset.count_key())
+        raw_page = data.get("page") or "1"
         try:
-            page = paginator.page(raw_page)
+            page = paginator.page(
+                int(raw_page)
+                if raw_page.isascii() and raw_page.isdigit() and len(raw_page) <= 18
+                else raw_page
+            )
         except PageNotAnInteger:
             context["errors"] = [("page", "Page", ["The page number must be a whole number, e.g. page=2."])]
             status = 400
         except EmptyPage:
+            pages = paginator.num_pages
             context["errors"] = [
                 (
                     "page",
                     "Page",
-                    [
-                        f"There is no page {raw_page}: this list has "
-                        f"{paginator.num_pages} page{'s' if paginator.num_pages != 1 else ''}."
-                    ],
+                    [f"There is no page {raw_page}: this list has {pages} page{pluralize(pages)}."],
                 )
             ]
             status = 404
         else:
-            requirement_counts = _requirement_counts()
-            rows = list(page.object_list)
-            last_changes = _last_changes([j.pk for j in rows])
-            for jurisdiction in rows:
-                jurisdiction.last_change_at = last_changes.get(jurisdiction.pk)
-                jurisdiction.program_rows = [
-                    {
-                        "enrollment": e,
-                        "yes": sum(1 for c in e.certifications.all() if c.answer == Certification.Answer.YES),
-                        "of": requirement_counts.get(e.program_id, 0),
-                    }
-                    for e in jurisdiction.enrollments.all()
-                ]
+            jurisdictions = list(page.object_list)
             context.update(
                 page_obj=page,
                 paginator=paginator,
-                jurisdictions=rows,
+                jurisdictions=jurisdictions,
+                rows=list_page.table_rows(jurisdictions),
                 is_paginated=paginator.num_pages > 1,
             )
     return render(request, "jurisdictions/jurisdiction_list.html", context, status=status)
-
-
-def _query_without(data, *names):
-    copy = data.copy()
-    for name in names:
-        copy.pop(name, None)
-    return copy.urlencode()
 
 
 # -- jurisdiction detail -------------------------------------------------------------------------

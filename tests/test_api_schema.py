@@ -121,6 +121,7 @@ def test_the_filter_parameters_and_csv_format_are_documented(schema):
     names = sorted(p["name"] for p in operation["parameters"] if p["in"] == "query")
     assert names == [
         "answer",
+        "cursor",
         "format",
         "kind",
         "ordering",
@@ -139,6 +140,7 @@ def test_the_filter_parameters_and_csv_format_are_documented(schema):
     assert sorted(operation["responses"]["400"]["content"]) == ["application/json"]
     feed = schema["paths"]["/api/v1/status-changes/"]["get"]
     assert sorted(p["name"] for p in feed["parameters"] if p["in"] == "query") == [
+        "cursor",
         "jurisdiction",
         "page",
         "page_size",

@@ -7,9 +7,9 @@ from django.db import connection
 from django.db.models import JSONField
 from django.db.models.functions import Cast
 
-from jurisdictions.api.serializers import NESTED_COLUMNS, NESTED_ROWS
 from jurisdictions.db.compiled import CompiledRows
 from jurisdictions.models import Enrollment, Jurisdiction
+from jurisdictions.rows import BY_JURISDICTION, COLUMNS
 from tests.factories import EnrollmentFactory, JurisdictionFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def page_ids():
 def nested_queryset():
     return Enrollment.objects.order_by(
         "jurisdiction_id", "program__launched_on", "program__name", "certifications__requirement__order"
-    ).values_list(*NESTED_COLUMNS)
+    ).values_list(*COLUMNS.values())
 
 
 def test_the_rows_are_the_querysets_rows_in_its_order(page_ids):
@@ -40,7 +40,7 @@ def test_the_rows_are_the_querysets_rows_in_its_order(page_ids):
     assert rows == expected
     # Same types too (dates, aware datetimes), not only equal values.
     assert [tuple(map(type, row)) for row in rows] == [tuple(map(type, row)) for row in expected]
-    assert NESTED_ROWS.rows(page_ids) == expected
+    assert BY_JURISDICTION.rows(page_ids) == expected
 
 
 def test_each_call_is_one_query_and_no_ids_none(page_ids, django_assert_num_queries):

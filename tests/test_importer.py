@@ -320,3 +320,39 @@ def test_the_command_imports_a_good_file(tmp_path, capsys):
 def test_the_command_reports_a_missing_file():
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_jurisdictions", "/nonexistent/file.csv")
+
+
+def _tables_with_statistics(models):
+    from django.db import connection
+
+    tables = [m._meta.db_table for m in models]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT DISTINCT tablename FROM pg_stats WHERE tablename = ANY(%s)", [tables])
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'",
+            )
+            if cursor.fetchone() is None:
+                return set()
+            cursor.execute(
+                f"SELECT DISTINCT tbl FROM sqlite_stat1 WHERE tbl IN ({', '.join(['%s'] * len(tables))})",
+                tables,
+            )
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_a_bulk_import_leaves_planner_statistics_on_the_tables_it_loaded(monkeypatch):
+    from jurisdictions.transfer import apply
+
+    models = (Jurisdiction, Enrollment, Certification)
+    assert _tables_with_statistics(models) == set()
+    monkeypatch.setattr(apply, "ANALYZE_AFTER_ROWS", 3)  # the three rows of GOOD count as a bulk load
+    assert import_jurisdictions(GOOD).applied
+    assert _tables_with_statistics(models) == {m._meta.db_table for m in models}
+
+
+def test_a_small_import_leaves_statistics_to_autovacuum():
+    models = (Jurisdiction, Enrollment, Certification)
+    assert import_jurisdictions(GOOD).applied
+    assert _tables_with_statistics(models) == set()

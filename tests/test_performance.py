@@ -117,13 +117,19 @@ def test_the_importer_costs_the_same_queries_for_a_small_and_a_larger_file(synth
     assert import_queries(10) == import_queries(100)
 
 
-def test_the_light_list_path_returns_exactly_what_the_serializer_returns(rf, synthetic):
+def test_the_one_representation_writes_what_drfs_own_fields_of_the_declared_serializers_write(rf, synthetic):
+    from django.db.models import Prefetch
+    from rest_framework import serializers
     from rest_framework.renderers import JSONRenderer
     from rest_framework.request import Request
 
     from jurisdictions.api.renderers import FastJSONRenderer
-    from jurisdictions.api.serializers import JurisdictionListSerializer, JurisdictionSerializer
-    from jurisdictions.api.views import JurisdictionViewSet
+    from jurisdictions.api.serializers import (
+        CertificationDetailSerializer,
+        EnrollmentDetailSerializer,
+        JurisdictionSerializer,
+    )
+    from jurisdictions.models import Certification, Enrollment
     from tests.factories import EnrollmentFactory, JurisdictionFactory
 
     # Beyond the synthetic mix: an enrollment without a source, notes and dates, and a jurisdiction
@@ -131,19 +137,44 @@ def test_the_light_list_path_returns_exactly_what_the_serializer_returns(rf, syn
     EnrollmentFactory(jurisdiction=JurisdictionFactory(name="Aaa Town"), status="letter_sent")
     JurisdictionFactory(name="Aab Town", geoid=None)
     request = Request(rf.get(API_LIST))
-    objects = list(JurisdictionViewSet.queryset.order_by("name", "state", "pk")[:80])
     context = {"request": request}
-    light = JurisdictionSerializer(objects, many=True, context=context)
-    assert isinstance(light, JurisdictionListSerializer)
-    per_object = JSONRenderer().render([JurisdictionSerializer(j, context=context).data for j in objects])
-    # The list leaves dates and times to the renderer: DRF's and the API's write the same JSON.
-    assert JSONRenderer().render(light.data) == per_object
-    assert FastJSONRenderer().render(light.data) == per_object
-    # The values path, for jurisdictions without prefetched enrollments (what the API list uses).
-    bare = list(Jurisdiction.objects.order_by("name", "state", "pk")[:80])
-    values = JurisdictionSerializer(bare, many=True, context=context).data
-    assert JSONRenderer().render(values) == per_object
-    assert FastJSONRenderer().render(values) == per_object
+    # The declared serializers, run by DRF field by field (their base to_representation), over
+    # model objects loaded the ordinary way, in the order pages show them.
+    certifications = Certification.objects.select_related("requirement", "source").order_by(
+        "requirement__order"
+    )
+    enrollments = (
+        Enrollment.objects.select_related("program", "source", "jurisdiction")
+        .prefetch_related(Prefetch("certifications", queryset=certifications))
+        .order_by("program__launched_on", "program__name")
+    )
+    objects = list(
+        Jurisdiction.objects.prefetch_related(Prefetch("enrollments", queryset=enrollments)).order_by(
+            "name", "state", "pk"
+        )[:80]
+    )
+    declared = JurisdictionSerializer(context=context)
+    by_fields = []
+    for j in objects:
+        j.page_url = request.build_absolute_uri(j.get_absolute_url())  # what the declared field reads
+        by_fields.append(serializers.ModelSerializer.to_representation(declared, j))
+    expected = JSONRenderer().render(by_fields)
+    listed = JurisdictionSerializer(objects, many=True, context=context).data
+    # The representation leaves dates and times to the renderer: DRF's and the API's write the same JSON.
+    assert JSONRenderer().render(listed) == expected
+    assert FastJSONRenderer().render(listed) == expected
+    assert [JurisdictionSerializer(j, context=context).data for j in objects] == list(listed)
+    # An enrollment and a certification alone, likewise.
+    enrollment = next(e for j in objects for e in j.enrollments.all())
+    alone = EnrollmentDetailSerializer(context=context)
+    assert JSONRenderer().render(EnrollmentDetailSerializer(enrollment, context=context).data) == (
+        JSONRenderer().render(serializers.ModelSerializer.to_representation(alone, enrollment))
+    )
+    certification = enrollment.certifications.all()[0]
+    one = CertificationDetailSerializer(context=context)
+    assert JSONRenderer().render(CertificationDetailSerializer(certification, context=context).data) == (
+        JSONRenderer().render(serializers.ModelSerializer.to_representation(one, certification))
+    )
 
 
 @pytest.mark.parametrize(
@@ -154,13 +185,13 @@ def test_deep_pages_list_the_same_rows_in_the_same_order_as_plain_slicing(synthe
     from django.core.paginator import Paginator
     from django.http import QueryDict
 
-    from jurisdictions.db.paging import DeferredJoinPaginator
+    from jurisdictions.db.paging import ListPaginator
     from jurisdictions.filters import JurisdictionFilter
 
     filterset = JurisdictionFilter(QueryDict(query), queryset=Jurisdiction.objects.all())
     assert filterset.is_valid()
     for number in (1, 2, 3):
-        deferred = [j.pk for j in DeferredJoinPaginator(filterset.qs, 7).page(number)]
+        deferred = [j.pk for j in ListPaginator(filterset.qs, 7).page(number)]
         plain = [j.pk for j in Paginator(filterset.qs, 7).page(number)]
         assert deferred == plain and len(plain) == 7
 
@@ -173,7 +204,7 @@ def test_the_counting_paginator_gives_djangos_pages_and_count_in_one_query(synth
     from django.core.paginator import Paginator
     from django.http import QueryDict
 
-    from jurisdictions.db.paging import CountingPaginator
+    from jurisdictions.db.paging import ListPaginator
     from jurisdictions.filters import JurisdictionFilter
 
     filterset = JurisdictionFilter(QueryDict(query), queryset=Jurisdiction.objects.all())
@@ -183,7 +214,7 @@ def test_the_counting_paginator_gives_djangos_pages_and_count_in_one_query(synth
     # An ordering by status annotates (an aggregate): the count then keeps a query of its own.
     expected_queries = 2 if "ordering=status" in query else 1
     for number in (1, 2, 3, plain.num_pages):
-        counting = CountingPaginator(filterset.qs, 7)
+        counting = ListPaginator(filterset.qs, 7)
         with CaptureQueriesContext(connection) as captured:
             rows = [j.pk for j in counting.page(number)]
             count, num_pages = counting.count, counting.num_pages
@@ -195,10 +226,10 @@ def test_the_counting_paginator_gives_djangos_pages_and_count_in_one_query(synth
 def test_the_counting_paginator_refuses_the_pages_djangos_refuses(synthetic):
     from django.core.paginator import EmptyPage, PageNotAnInteger
 
-    from jurisdictions.db.paging import CountingPaginator
+    from jurisdictions.db.paging import ListPaginator
 
     everything = Jurisdiction.objects.order_by("name", "state", "pk")
-    last = CountingPaginator(everything, 50).num_pages
+    last = ListPaginator(everything, 50).num_pages
     for number, error in (
         (last + 1, EmptyPage),
         (10**18, EmptyPage),
@@ -206,13 +237,13 @@ def test_the_counting_paginator_refuses_the_pages_djangos_refuses(synthetic):
         ("x", PageNotAnInteger),
     ):
         with pytest.raises(error):
-            CountingPaginator(everything, 50).page(number)
+            ListPaginator(everything, 50).page(number)
     # Past the end, the count takes a query of its own (to say how many pages there are).
     with CaptureQueriesContext(connection) as captured, pytest.raises(EmptyPage):
-        CountingPaginator(everything, 50).page(last + 1)
+        ListPaginator(everything, 50).page(last + 1)
     assert len(captured) == 2
     # Nothing at all: an empty first page, counted 0, in one query.
-    nothing = CountingPaginator(everything.filter(name="no such place"), 50)
+    nothing = ListPaginator(everything.filter(name="no such place"), 50)
     with CaptureQueriesContext(connection) as captured:
         assert (list(nothing.page(1)), nothing.count, nothing.num_pages) == ([], 0, 1)
     assert len(captured) == 1

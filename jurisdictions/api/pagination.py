@@ -1,17 +1,26 @@
-"""API pagination: `page` and `page_size`, with a 400 naming the parameter for a bad value.
+"""API pagination: page numbers for people, cursors for partners walking the whole list.
 
-Kept out of api.py because settings name it in DEFAULT_PAGINATION_CLASS, which DRF imports while
+`page` and `page_size` as before (a 400 naming the parameter for a bad value, a 404 saying how
+many pages there are past the end); `cursor` (empty to start) walks the list in id order by keyset,
+with `next` carrying the following cursor. Both read the same `ListPaginator` (db/paging.py), whose
+count is computed once per filter and data version.
+
+Kept out of views.py because settings name it in DEFAULT_PAGINATION_CLASS, which DRF imports while
 `rest_framework.generics` itself is being imported.
 """
 
 from django.core.paginator import InvalidPage
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
-from ..db.paging import CountingPaginator
+from ..db.paging import InvalidCursor, ListPaginator
+from ..filters import count_key
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+CURSOR = "cursor"
 
 
 def _whole_number(request, name, default):
@@ -26,14 +35,19 @@ def _whole_number(request, name, default):
 
 
 class ApiPagination(PageNumberPagination):
-    django_paginator_class = CountingPaginator  # count in the page query; deep pages read the index
     page_size = DEFAULT_PAGE_SIZE
     max_page_size = MAX_PAGE_SIZE
     page_size_query_param = "page_size"
-    page_query_description = "Page number, from 1 (the default)."
+    page_query_description = "Page number, from 1 (the default). Not with `cursor`."
     page_size_query_description = (
         f"Results per page, {DEFAULT_PAGE_SIZE} by default; larger values than {MAX_PAGE_SIZE} "
         f"are capped at {MAX_PAGE_SIZE}."
+    )
+    cursor_query_description = (
+        "Walk the whole list: send `cursor=` (empty) for the first page, then follow `next`, which "
+        "carries the next cursor (opaque). Results then come in id order, which new records never "
+        "disturb (they come last), and every page costs the same however deep; `previous` is null. "
+        "Not with `page` or `ordering`."
     )
     last_page_strings = ()
 
@@ -42,9 +56,15 @@ class ApiPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
+        self.cursor_page = None
         page_size = self.get_page_size(request)
+        filterset_class = getattr(view, "filterset_class", None)
+        key = count_key(filterset_class, request.query_params) if filterset_class else None
+        paginator = ListPaginator(queryset, page_size, count_key=key)
+        cursor = request.query_params.get(CURSOR)
+        if cursor is not None:
+            return self._walk(paginator, cursor, request)
         number = _whole_number(request, self.page_query_param, 1)
-        paginator = self.django_paginator_class(queryset, page_size)
         try:
             self.page = paginator.page(number)
         except InvalidPage:
@@ -55,10 +75,43 @@ class ApiPagination(PageNumberPagination):
         self.display_page_controls = paginator.num_pages > 1
         return list(self.page)
 
+    def _walk(self, paginator, cursor, request):
+        for other in (self.page_query_param, "ordering"):
+            if request.query_params.get(other, ""):
+                raise ValidationError(
+                    {other: [f"“{other}” cannot be used with “cursor”: a cursor walks the list in id order."]}
+                )
+        try:
+            self.cursor_page = paginator.walk(cursor)
+        except InvalidCursor:
+            raise ValidationError(
+                {CURSOR: ["This cursor is not one the API gave; start again with cursor= (empty)."]}
+            ) from None
+        self.count = paginator.count
+        return self.cursor_page.rows
+
+    def get_paginated_response(self, data):
+        if self.cursor_page is None:
+            return super().get_paginated_response(data)
+        following = self.cursor_page.next_cursor
+        next_url = None
+        if following is not None:
+            next_url = replace_query_param(self.request.build_absolute_uri(), CURSOR, following)
+        return Response({"count": self.count, "next": next_url, "previous": None, "results": data})
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             parameter["schema"] = {"type": "integer", "minimum": 1}
+        parameters.append(
+            {
+                "name": CURSOR,
+                "required": False,
+                "in": "query",
+                "description": self.cursor_query_description,
+                "schema": {"type": "string"},
+            }
+        )
         return parameters
 
     def get_paginated_response_schema(self, schema):
@@ -71,13 +124,15 @@ class ApiPagination(PageNumberPagination):
                     "type": "string",
                     "nullable": True,
                     "format": "uri",
-                    "description": "URL of the next page; null on the last page.",
+                    "description": (
+                        "URL of the next page (with `cursor`: of the next cursor page); null on the last page."
+                    ),
                 },
                 "previous": {
                     "type": "string",
                     "nullable": True,
                     "format": "uri",
-                    "description": "URL of the previous page; null on the first page.",
+                    "description": "URL of the previous page; null on the first page, and always with `cursor`.",
                 },
                 "results": {**schema, "description": "The results on this page."},
             },

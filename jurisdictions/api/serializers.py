@@ -1,17 +1,18 @@
-"""API representations. Every serializer lists its fields explicitly so a new column never leaks,
+"""API serializers. Every serializer lists its fields explicitly so a new column never leaks,
 and every field carries help_text, which becomes its description in the OpenAPI schema.
+
+Jurisdictions, enrollments and certifications are declared here (the schema) and built by the one
+representation of representation.py, for lists, details and write responses alike.
 
 Relations are shown by their stable identifiers (program slug, requirement code, jurisdiction slug);
 enrollments and certifications also carry the `url` of their own API resource, which staff write to.
 """
 
-from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..db.compiled import CompiledRows
 from ..models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, StatusChange
+from . import representation
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -117,6 +118,9 @@ class CertificationDetailSerializer(CertificationSerializer):
             2:
         ]
 
+    def to_representation(self, instance):
+        return representation.certification_detail(instance, self.context["request"])
+
 
 class EnrollmentSerializer(serializers.ModelSerializer):
     """A jurisdiction's place in one program, as nested in a jurisdiction."""
@@ -187,230 +191,16 @@ class EnrollmentDetailSerializer(EnrollmentSerializer):
     class Meta(EnrollmentSerializer.Meta):
         fields = ("url", "id", "jurisdiction", "jurisdiction_slug") + EnrollmentSerializer.Meta.fields[2:]
 
-
-# The list path leaves dates and times as Python objects, as DRF's DateField and DateTimeField do with
-# format=None: the renderer writes them (orjson, in C, as DRF's encoder would: ISO 8601, UTC as Z).
-# Formatting the 400 of a page in Python cost about 0.4 ms. The database returns aware UTC datetimes,
-# so the text is the one DateTimeField writes (tests/test_performance.py).
-
-
-def _source(source):
-    if source is None:
-        return None
-    return {
-        "title": source.title,
-        "publisher": source.publisher,
-        "url": source.url,
-        "published_on": source.published_on,
-    }
-
-
-def _source_values(title, publisher, url, published_on):
-    if title is None:
-        return None
-    return {"title": title, "publisher": publisher, "url": url, "published_on": published_on}
-
-
-# One row per answer (or per enrollment without answers), for the list's values path.
-NESTED_COLUMNS = (
-    "jurisdiction_id",
-    "id",
-    "program__slug",
-    "status",
-    "site_type",
-    "letter_sent_on",
-    "response_due_on",
-    "joined_on",
-    "notes",
-    "version",
-    "updated_at",
-    "source__title",
-    "source__publisher",
-    "source__url",
-    "source__published_on",
-    "certifications__id",
-    "certifications__requirement__code",
-    "certifications__answer",
-    "certifications__facility_operator",
-    "certifications__legal_basis",
-    "certifications__citation",
-    "certifications__evidence_url",
-    "certifications__certified_on",
-    "certifications__certified_by",
-    "certifications__version",
-    "certifications__updated_at",
-    "certifications__source__title",
-    "certifications__source__publisher",
-    "certifications__source__url",
-    "certifications__source__published_on",
-)
-
-# The page's enrollments with their answers, in the order the prefetch path gives: program, then the
-# requirement's order. Compiled once (compiled.py): the page's ids are its only parameter.
-NESTED_ROWS = CompiledRows(
-    lambda: Enrollment.objects.order_by(
-        "jurisdiction_id", "program__launched_on", "program__name", "certifications__requirement__order"
-    ).values_list(*NESTED_COLUMNS),
-    "jurisdiction_id",
-)
-
-
-class _StatusDates:
-    """What Enrollment.status_since reads, with that property itself: the model's rule applied to
-    a row of plain values without building a model instance for each enrollment."""
-
-    __slots__ = ("status", "letter_sent_on", "joined_on")
-    Status = Enrollment.Status
-    status_since = Enrollment.status_since
-
-    def __init__(self, status, letter_sent_on, joined_on):
-        self.status, self.letter_sent_on, self.joined_on = status, letter_sent_on, joined_on
-
-
-def _url_template(request, view_name, kwarg, placeholder):
-    """(prefix, suffix) of the absolute URL of `view_name`, so that a URL is prefix + key + suffix."""
-    path = reverse(view_name, kwargs={kwarg: placeholder})
-    prefix, suffix = request.build_absolute_uri(path).split(placeholder)
-    return prefix, suffix
+    def to_representation(self, instance):
+        return representation.enrollment_detail(instance, self.context["request"])
 
 
 class JurisdictionListSerializer(serializers.ListSerializer):
-    """The read-only list path: the same JSON as JurisdictionSerializer, built without a field
-    object per value (and, when the jurisdictions come without prefetched enrollments, from one
-    query of plain values for the whole page instead of model objects).
-
-    DRF's ModelSerializer costs about 1 ms per jurisdiction with its nested enrollments and answers
-    (field lookups, a `reverse()` per hyperlink), three times the raw query. This builds the same
-    dictionaries directly from the prefetched objects or the page's rows, with each URL reversed
-    once per page, and leaves dates and times to the renderer (see the note above).
-    tests/test_performance.py checks that both renderers write exactly the JSON of the per-object
-    serializer, so the OpenAPI schema (generated from the child serializer) still describes it.
-    """
+    """A page of jurisdictions: the one representation (representation.py), one query for all."""
 
     def to_representation(self, data):
-        iterable = list(data.all() if hasattr(data, "all") else data)
-        request = self.context["request"]
-        jurisdiction_url = _url_template(request, "api:jurisdiction-detail", "slug", "pspslugmarker")
-        page_url = _url_template(request, "jurisdictions:jurisdiction-detail", "slug", "pspslugmarker")
-        enrollment_url = _url_template(request, "api:enrollment-detail", "pk", "999999999")
-        certification_url = _url_template(request, "api:certification-detail", "pk", "999999999")
-        prefetched = all("enrollments" in getattr(j, "_prefetched_objects_cache", {}) for j in iterable)
-        nested = {} if prefetched else self._nested(iterable, enrollment_url, certification_url)
-        results = []
-        for j in iterable:
-            if not prefetched:
-                enrollments = nested.get(j.pk, [])
-                results.append(self._jurisdiction(j, enrollments, jurisdiction_url, page_url))
-                continue
-            enrollments = []
-            for e in j.enrollments.all():
-                certifications = [
-                    {
-                        "url": f"{certification_url[0]}{c.pk}{certification_url[1]}",
-                        "id": c.pk,
-                        "requirement": c.requirement.code,
-                        "answer": c.answer,
-                        "facility_operator": c.facility_operator,
-                        "legal_basis": c.legal_basis,
-                        "citation": c.citation,
-                        "evidence_url": c.evidence_url,
-                        "certified_on": c.certified_on,
-                        "certified_by": c.certified_by,
-                        "source": _source(c.source),
-                        "version": c.version,
-                        "updated_at": c.updated_at,
-                    }
-                    for c in e.certifications.all()
-                ]
-                enrollments.append(
-                    {
-                        "url": f"{enrollment_url[0]}{e.pk}{enrollment_url[1]}",
-                        "id": e.pk,
-                        "program": e.program.slug,
-                        "status": e.status,
-                        "status_since": e.status_since,
-                        "site_type": e.site_type,
-                        "letter_sent_on": e.letter_sent_on,
-                        "response_due_on": e.response_due_on,
-                        "joined_on": e.joined_on,
-                        "notes": e.notes,
-                        "source": _source(e.source),
-                        "certifications": certifications,
-                        "version": e.version,
-                        "updated_at": e.updated_at,
-                    }
-                )
-            results.append(self._jurisdiction(j, enrollments, jurisdiction_url, page_url))
-        return results
-
-    @staticmethod
-    def _jurisdiction(j, enrollments, jurisdiction_url, page_url):
-        return {
-            "url": f"{jurisdiction_url[0]}{j.slug}{jurisdiction_url[1]}",
-            "slug": j.slug,
-            "name": j.name,
-            "state": j.state,
-            "kind": j.kind,
-            "geoid": j.geoid,
-            "ocd_id": j.ocd_id,
-            "page_url": f"{page_url[0]}{j.slug}{page_url[1]}",
-            "enrollments": enrollments,
-            "updated_at": j.updated_at,
-        }
-
-    @staticmethod
-    def _nested(jurisdictions, enrollment_url, certification_url):
-        """{jurisdiction id: [enrollment dicts]} for the page, from one query of plain values (no
-        model objects), in the order the prefetch path gives: program, then requirement order."""
-        nested, by_id = {}, {}
-        enrollment_prefix, enrollment_suffix = enrollment_url
-        certification_prefix, certification_suffix = certification_url
-        for row in NESTED_ROWS.rows(j.pk for j in jurisdictions):
-            (
-                j_id, e_id, program, status, site_type, letter, due, joined, notes, version, updated,
-                source_title, source_publisher, source_url, source_date,
-                c_id, code, answer, operator, basis, citation, evidence, certified_on, certified_by,
-                c_version, c_updated, c_source_title, c_source_publisher, c_source_url, c_source_date,
-            ) = row  # fmt: skip
-            e = by_id.get(e_id)
-            if e is None:
-                e = by_id[e_id] = {
-                    "url": f"{enrollment_prefix}{e_id}{enrollment_suffix}",
-                    "id": e_id,
-                    "program": program,
-                    "status": status,
-                    "status_since": _StatusDates(status, letter, joined).status_since,
-                    "site_type": site_type,
-                    "letter_sent_on": letter,
-                    "response_due_on": due,
-                    "joined_on": joined,
-                    "notes": notes,
-                    "source": _source_values(source_title, source_publisher, source_url, source_date),
-                    "certifications": [],
-                    "version": version,
-                    "updated_at": updated,
-                }
-                nested.setdefault(j_id, []).append(e)
-            if c_id is None:
-                continue
-            e["certifications"].append(
-                {
-                    "url": f"{certification_prefix}{c_id}{certification_suffix}",
-                    "id": c_id,
-                    "requirement": code,
-                    "answer": answer,
-                    "facility_operator": operator,
-                    "legal_basis": basis,
-                    "citation": citation,
-                    "evidence_url": evidence,
-                    "certified_on": certified_on,
-                    "certified_by": certified_by,
-                    "source": _source_values(c_source_title, c_source_publisher, c_source_url, c_source_date),
-                    "version": c_version,
-                    "updated_at": c_updated,
-                }
-            )
-        return nested
+        objects = data.all() if hasattr(data, "all") else data
+        return representation.jurisdictions(objects, self.context["request"])
 
 
 class JurisdictionSerializer(serializers.ModelSerializer):
@@ -419,14 +209,13 @@ class JurisdictionSerializer(serializers.ModelSerializer):
         lookup_field="slug",
         help_text="This jurisdiction's API resource.",
     )
-    page_url = serializers.SerializerMethodField(help_text="The jurisdiction's public page on this site.")
+    page_url = serializers.URLField(read_only=True, help_text="The jurisdiction's public page on this site.")
     enrollments = EnrollmentSerializer(
         many=True, read_only=True, help_text="The jurisdiction's place in each program it is enrolled in."
     )
 
     class Meta:
         model = Jurisdiction
-        # Lists take the lighter path above; one object (detail, writes) the fields below.
         list_serializer_class = JurisdictionListSerializer
         fields = (
             "url",
@@ -452,9 +241,8 @@ class JurisdictionSerializer(serializers.ModelSerializer):
             },
         }
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_page_url(self, jurisdiction):
-        return self.context["request"].build_absolute_uri(jurisdiction.get_absolute_url())
+    def to_representation(self, instance):
+        return representation.jurisdictions([instance], self.context["request"])[0]
 
 
 class RequirementSerializer(serializers.ModelSerializer):

@@ -1,21 +1,14 @@
 """The partner JSON API (/api/v1/): declarative read-only ViewSets over the models.
 
 Filtering goes through the shared FilterSets in filters.py, pagination through `ApiPagination`
-(settings), throttling through DRF's anonymous/user throttles (settings). Only staff write
+(settings; page numbers and cursors), HTTP caching through conditional.py, throttling through DRF's anonymous/user throttles (settings). Only staff write
 (`StaffWriteOrReadOnly`, then the model permission of their role); the writes themselves (PATCH an
-enrollment or a certification, POST a jurisdiction or an enrollment, If-Match) live in api_writes.py
+enrollment or a certification, POST a jurisdiction or an enrollment, If-Match) live in writes.py
 and go through the same services, rule, roles and history as the admin.
 """
 
-import datetime
-import hashlib
-
-from django.db import connection
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import Http404, StreamingHttpResponse
-from django.utils.cache import get_conditional_response, set_response_etag
-from django.utils.dateparse import parse_datetime
-from django.utils.http import http_date, quote_etag
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
@@ -25,24 +18,18 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from ..cache import (
-    CachedListMixin,
-    CachedReadMixin,
-    CachedRetrieveMixin,
-    data_version,
-    has_uncommitted_writes,
-)
+from ..cache import CachedListMixin, CachedReadMixin, CachedRetrieveMixin
 from ..filters import NON_FILTER_PARAMS, JurisdictionFilter, StatusChangeFilter
 from ..models import (
     Certification,
     Enrollment,
     Jurisdiction,
     Program,
-    Requirement,
-    Source,
     StatusChange,
 )
 from ..transfer import csvio
+from .conditional import ConditionalGetMixin
+from .schema import RETRY_AFTER, read_responses
 from .serializers import (
     CertificationDetailSerializer,
     EnrollmentDetailSerializer,
@@ -56,81 +43,6 @@ from .writes import (
     JurisdictionCreateMixin,
     StaffModelPermissions,
 )
-
-# --- When the data last changed (Last-Modified) ------------------------------------------------
-
-# Every model a response shows keeps a history row per create, update and delete
-# (django-simple-history), so the newest history date is when the public data last changed,
-# deletions included. Status changes are append-only and carry their own time.
-HISTORIED_MODELS = (Source, Program, Requirement, Jurisdiction, Enrollment, Certification)
-
-
-def data_changed_at():
-    """When anything the API shows last changed, in one query; None for an empty database."""
-    quote = connection.ops.quote_name
-    parts = [
-        f"SELECT MAX({quote('history_date')}) AS t FROM {quote(model.history.model._meta.db_table)}"
-        for model in HISTORIED_MODELS
-    ]
-    parts.append(f"SELECT MAX({quote('changed_at')}) AS t FROM {quote(StatusChange._meta.db_table)}")
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MAX(t) FROM ({' UNION ALL '.join(parts)}) AS latest")
-        (value,) = cursor.fetchone()
-    if isinstance(value, str):  # SQLite returns the stored text of an aggregate
-        value = parse_datetime(value)
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
-    return value
-
-
-class ConditionalGetMixin:
-    """ETag and Last-Modified on successful reads, and 304 for a matching conditional request.
-
-    The one place where HTTP caching is decided. The ETag is a hash of the rendered body, so it
-    changes exactly when the response does; Last-Modified is `data_changed_at()`. A streamed
-    response (CSV) cannot be hashed first: its ETag derives from the data time and the URL instead.
-    """
-
-    def data_changed_at(self):
-        # The data version's time, without a query (jurisdictions/cache.py); inside a transaction
-        # that has written and not committed, the database's own answer.
-        if has_uncommitted_writes():
-            return data_changed_at()
-        return datetime.datetime.fromtimestamp(data_version().modified, tz=datetime.timezone.utc)
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if getattr(response, "psp_cache_hit", False):
-            # From the response cache: ETag, Last-Modified and any 304 are already settled.
-            if response.status_code == 200 and not response.has_header("Cache-Control"):
-                response["Cache-Control"] = "no-cache"
-            return response
-        if request.method not in ("GET", "HEAD") or response.status_code != 200:
-            return response
-        changed_at = self.data_changed_at()
-        if changed_at is not None:
-            response["Last-Modified"] = http_date(changed_at.timestamp())
-        if response.streaming:
-            key = f"{changed_at.isoformat() if changed_at else ''} {request.get_full_path()}"
-            response["ETag"] = "W/" + quote_etag(hash_text(key))
-        else:
-            response.render()
-            if not response.has_header("ETag"):  # the response cache may have set it already
-                set_response_etag(response)
-        if not response.has_header("Cache-Control"):
-            # Caches may keep a copy but must ask again (a 304 is cheap) before using it.
-            response["Cache-Control"] = "no-cache"
-        return get_conditional_response(
-            request,
-            etag=response["ETag"],
-            last_modified=int(changed_at.timestamp()) if changed_at else None,
-            response=response,
-        )
-
-
-def hash_text(text):
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
 
 # --- Access --------------------------------------------------------------------------------------
 
@@ -157,42 +69,6 @@ class CSVRenderer(renderers.BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         # Only reached for a non-streamed response, which finalize_response sends as JSON instead.
         return renderers.JSONRenderer().render(data, "application/json", renderer_context)
-
-
-# --- Schema helpers ------------------------------------------------------------------------------
-
-ERROR_DETAIL = {
-    "type": "object",
-    "properties": {"detail": {"type": "string", "description": "What went wrong, in words."}},
-    "required": ["detail"],
-}
-PARAMETER_ERRORS = {
-    "type": "object",
-    "description": "Each query parameter that was not understood, with its messages.",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-}
-RETRY_AFTER = OpenApiParameter(
-    "Retry-After",
-    OpenApiTypes.INT,
-    location=OpenApiParameter.HEADER,
-    response=[429],
-    description="Seconds to wait before the next request.",
-)
-
-
-def read_responses(ok, description, *, not_found="No such resource."):
-    """The responses of a read, for the schema (errors are JSON whatever format was asked)."""
-    json = "application/json"
-    return {
-        (200, json): OpenApiResponse(ok, description=description),
-        (400, json): OpenApiResponse(
-            PARAMETER_ERRORS,
-            description="A query parameter has a bad value or is unknown; the body names it.",
-        ),
-        (401, json): OpenApiResponse(ERROR_DETAIL, description="The token given is not valid."),
-        (404, json): OpenApiResponse(ERROR_DETAIL, description=not_found),
-        (429, json): OpenApiResponse(ERROR_DETAIL, description="Too many requests; see Retry-After."),
-    }
 
 
 # --- ViewSets ------------------------------------------------------------------------------------
@@ -222,11 +98,18 @@ class ApiViewSetMixin(ConditionalGetMixin):
                 {"format": [f"“{wanted}” is not a format of this resource; use one of: {formats}."]}
             ) from None
 
+    def filter_queryset(self, queryset):
+        # Filters describe lists: one record is found by its key alone, without building and
+        # validating a FilterSet (a fifth of a detail's time); `initial` refuses their parameters.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if getattr(self, "filterset_class", None) is None:
-            # Without a FilterSet to report them, unknown parameters are refused here, so that a
-            # typo never passes unnoticed.
+        if getattr(self, "filterset_class", None) is None or self.action != "list":
+            # Without a FilterSet to report them (no FilterSet, or one record), unknown parameters
+            # are refused here, so that a typo never passes unnoticed.
             unknown = sorted(set(request.query_params) - NON_FILTER_PARAMS)
             if unknown:
                 known = ", ".join(sorted(NON_FILTER_PARAMS))
@@ -288,29 +171,11 @@ class JurisdictionViewSet(
 ):
     """Jurisdictions by slug, with their enrollments and certifications."""
 
-    # Like Jurisdiction.objects.with_enrollments(), plus each answer's source, which the API shows.
-    queryset = Jurisdiction.objects.prefetch_related(
-        Prefetch(
-            "enrollments",
-            queryset=Enrollment.objects.select_related("program", "source").prefetch_related(
-                Prefetch(
-                    "certifications",
-                    queryset=Certification.objects.select_related("requirement", "source"),
-                )
-            ),
-        )
-    )
+    # The serializer reads enrollments and answers itself (representation.py), one query per page.
+    queryset = Jurisdiction.objects.all()
     serializer_class = JurisdictionSerializer
     filterset_class = JurisdictionFilter
     lookup_field = "slug"
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.action == "list":
-            # JurisdictionListSerializer reads a page's enrollments and answers as plain values in
-            # one query, cheaper than the prefetch's model objects (docs/performance.md).
-            return queryset.prefetch_related(None)
-        return queryset
 
     def get_renderers(self):
         found = super().get_renderers()
@@ -422,9 +287,7 @@ class EnrollmentViewSet(
 ):
     """An enrollment, the resource staff write status changes to."""
 
-    queryset = Enrollment.objects.select_related("jurisdiction", "program", "source").prefetch_related(
-        Prefetch("certifications", queryset=Certification.objects.select_related("requirement", "source"))
-    )
+    queryset = Enrollment.objects.all()  # the serializer reads the rest (representation.py)
     serializer_class = EnrollmentDetailSerializer
 
 
@@ -446,7 +309,5 @@ class CertificationViewSet(
 ):
     """A certification (one answer), the resource staff write answers to."""
 
-    queryset = Certification.objects.select_related(
-        "requirement", "source", "enrollment__jurisdiction", "enrollment__program"
-    )
+    queryset = Certification.objects.all()  # the serializer reads the rest (representation.py)
     serializer_class = CertificationDetailSerializer

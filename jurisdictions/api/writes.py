@@ -14,7 +14,6 @@ The ViewSets in `api.py` mix these in. A write:
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.utils.cache import set_response_etag
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -24,6 +23,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from .. import services
+from ..etags import etag_for
 from ..models import Certification, Enrollment, Jurisdiction, Program, Source, StatusChange
 from .serializers import CertificationDetailSerializer, EnrollmentDetailSerializer, JurisdictionSerializer
 
@@ -251,8 +251,7 @@ class StaffWriteMixin:
         response.accepted_media_type = renderer.media_type
         response.renderer_context = self.get_renderer_context()
         response.render()
-        set_response_etag(response)
-        return response["ETag"]
+        return etag_for(response.content)
 
     def expected_version(self, request, instance):
         """The version the client's If-Match stands for; 412 when it is not the current one."""

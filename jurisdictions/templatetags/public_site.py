@@ -20,9 +20,3 @@ def query_replace(query, **changes):
             data[name] = str(value)
     encoded = data.urlencode()
     return f"?{encoded}" if encoded else "?"
-
-
-@register.filter
-def in_list(value, values):
-    """True when `value` is one of `values` (a list of selected form values)."""
-    return value in (values or ())

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jurisdictions import services
+from jurisdictions.db import stats
 from jurisdictions.db.bulk import create_objects
 from jurisdictions.models import (
     Certification,
@@ -30,6 +31,7 @@ from jurisdictions.models import (
     State,
     StatusChange,
 )
+from jurisdictions.transfer.apply import BULK_MODELS
 
 SYNTHETIC_SLUG_PREFIX = "synthetic-"
 SYNTHETIC_NAME_PREFIX = "Synthetic "
@@ -88,6 +90,7 @@ class Command(BaseCommand):
         started = timezone.now()
         with transaction.atomic():
             totals = generate(count=count, seed=seed, program=program)
+            stats.analyze(BULK_MODELS)  # the planner's statistics, before anyone reads the new rows
             services.data_written()
         seconds = (timezone.now() - started).total_seconds()
         self.stdout.write(

@@ -1,0 +1,80 @@
+"""What a page of jurisdictions shows of their enrollments and answers, as plain rows.
+
+One query for a whole page: each enrollment of the page's jurisdictions joined to its program, its
+source, each answer with its requirement and source (one row per answer, or one per enrollment
+without answers), in the order pages show them: program by launch date and name, then the
+requirement's order. The API's representation (api/representation.py) and the public list
+(views.py) read the same rows, so both pages cost the same queries.
+
+Each row is a `Row`, a named tuple of the names below (a tuple per row costs a seventh of a dict). On PostgreSQL the query is compiled once per process
+(db/compiled.py, whose note says what that buys).
+"""
+
+from collections import namedtuple
+
+from .db.compiled import CompiledRows
+from .models import Enrollment
+
+# Key in the row -> the ORM path it reads.
+COLUMNS = {
+    "jurisdiction_id": "jurisdiction_id",
+    "jurisdiction_slug": "jurisdiction__slug",
+    "id": "id",
+    "program": "program__slug",
+    "status": "status",
+    "site_type": "site_type",
+    "letter_sent_on": "letter_sent_on",
+    "response_due_on": "response_due_on",
+    "joined_on": "joined_on",
+    "notes": "notes",
+    "version": "version",
+    "updated_at": "updated_at",
+    "source_title": "source__title",
+    "source_publisher": "source__publisher",
+    "source_url": "source__url",
+    "source_published_on": "source__published_on",
+    "c_id": "certifications__id",
+    "c_requirement": "certifications__requirement__code",
+    "c_answer": "certifications__answer",
+    "c_facility_operator": "certifications__facility_operator",
+    "c_legal_basis": "certifications__legal_basis",
+    "c_citation": "certifications__citation",
+    "c_evidence_url": "certifications__evidence_url",
+    "c_certified_on": "certifications__certified_on",
+    "c_certified_by": "certifications__certified_by",
+    "c_version": "certifications__version",
+    "c_updated_at": "certifications__updated_at",
+    "c_source_title": "certifications__source__title",
+    "c_source_publisher": "certifications__source__publisher",
+    "c_source_url": "certifications__source__url",
+    "c_source_published_on": "certifications__source__published_on",
+}
+KEYS = tuple(COLUMNS)
+
+
+def _queryset():
+    return Enrollment.objects.order_by(
+        "jurisdiction_id", "program__launched_on", "program__name", "certifications__requirement__order"
+    ).values_list(*COLUMNS.values())
+
+
+BY_JURISDICTION = CompiledRows(_queryset, "jurisdiction_id")
+BY_ENROLLMENT = CompiledRows(_queryset, "id")
+
+
+class Row(namedtuple("Row", KEYS)):
+    """One row, its values read by name (`row.status`, `row.c_answer`), with the model's own
+    `status_since` rule applied to it (no Enrollment instance built per row)."""
+
+    __slots__ = ()
+    Status = Enrollment.Status
+    status_since = Enrollment.status_since
+
+
+def enrollment_rows(*, jurisdiction_ids=None, enrollment_id=None):
+    """The rows of the given jurisdictions' enrollments (or of one enrollment), as `Row`s."""
+    if enrollment_id is not None:
+        found = BY_ENROLLMENT.rows([enrollment_id])
+    else:
+        found = BY_JURISDICTION.rows(jurisdiction_ids)
+    return list(map(Row._make, found))
