@@ -4,17 +4,21 @@ Thin views: the filtering is `JurisdictionFilter` (shared with the API), the que
 models' QuerySet methods, and the CSV format is `csvio`'s.
 """
 
+from urllib.parse import urlencode
+
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Count, Prefetch
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 
 from . import list_page
 from .cache import cache_public_page
 from .db.paging import ListPaginator
 from .filters import NON_FILTER_PARAMS, JurisdictionFilter
+from .map_marks import enrollments_of, map_context
 from .models import (
     Certification,
     Enrollment,
@@ -82,6 +86,13 @@ def _render_program(request, program, *, status=200):
                 "enrollment__jurisdiction", "source"
             )[:LATEST_CHANGES],
             other_programs=Program.objects.exclude(pk=program.pk).only("slug", "name"),
+            usmap=map_context(
+                Enrollment.objects.filter(program=program),
+                title=f"Map of the jurisdictions enrolled in the {program.name}",
+                description="Each jurisdiction is a mark at its location: a circle when participating, "
+                "a triangle when sent a letter, a square when pending.",
+                table_url=f"{reverse('jurisdictions:jurisdiction-list')}?{urlencode({'program': program.slug})}",
+            ),
         )
     return render(request, "jurisdictions/program_detail.html", context, status=status)
 
@@ -195,6 +206,18 @@ def jurisdiction_list(request):
                 jurisdictions=jurisdictions,
                 rows=list_page.table_rows(jurisdictions),
                 is_paginated=paginator.num_pages > 1,
+                # The map shows every matching jurisdiction (not only this page), from the same
+                # FilterSet, so it follows each filter the list has.
+                usmap=map_context(
+                    enrollments_of(filterset.qs, **filterset.export_scope()),
+                    title="Map of the jurisdictions matching the filters",
+                    description="Each jurisdiction is a mark at its location: a circle when "
+                    "participating, a triangle when sent a letter, a square when pending.",
+                    table_url="#results-table",
+                    inline_table=False,
+                ),
+                geojson_url=f"{reverse('api:jurisdiction-list')}?"
+                + list_page.query_with(query, page_size=None, format="geojson"),
             )
     return render(request, "jurisdictions/jurisdiction_list.html", context, status=status)
 
