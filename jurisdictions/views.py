@@ -7,12 +7,14 @@ models' QuerySet methods, and the CSV format is `csvio`'s.
 from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
+
+from geography.models import Place
 
 from . import list_page
 from .cache import cache_public_page
@@ -262,5 +264,54 @@ def jurisdiction_detail(request, slug):
     return render(
         request,
         "jurisdictions/jurisdiction_detail.html",
-        {"jurisdiction": jurisdiction, "programs": programs, "timeline": timeline},
+        {
+            "jurisdiction": jurisdiction,
+            "programs": programs,
+            "timeline": timeline,
+            **_county_of(jurisdiction),
+        },
+    )
+
+
+def _county_of(jurisdiction):
+    """The county a place lies in (its reference place's), linked when the county is tracked too."""
+    if jurisdiction.place_id is None or jurisdiction.kind == Jurisdiction.Kind.COUNTY:
+        return {}
+    county = Place.objects.filter(places__pk=jurisdiction.place_id).only("name", "geoid").first()
+    if county is None:
+        return {}
+    tracked = Jurisdiction.objects.filter(Q(place=county) | Q(geoid=county.geoid)).only("slug").first()
+    return {"county": county, "county_url": tracked.get_absolute_url() if tracked else None}
+
+
+# -- lookup by identifier ------------------------------------------------------------------------
+
+
+def _redirect_to_one(request, matches, *, label, value, query):
+    """The jurisdiction's page, or the list filtered by the identifier when several share it."""
+    found = list(matches.only("slug")[:2])
+    if not found:
+        raise Http404(f"No jurisdiction has the {label} “{value}”.")
+    if len(found) > 1:
+        return redirect(f"{reverse('jurisdictions:jurisdiction-list')}?{urlencode(query)}")
+    return redirect(found[0])
+
+
+def jurisdiction_by_geoid(request, geoid):
+    return _redirect_to_one(
+        request,
+        Jurisdiction.objects.filter(geoid=geoid),
+        label="Census GEOID",
+        value=geoid,
+        query={"geoid": geoid},
+    )
+
+
+def jurisdiction_by_ocd_id(request, ocd_id):
+    return _redirect_to_one(
+        request,
+        Jurisdiction.objects.filter(ocd_id=ocd_id),
+        label="OCD division id",
+        value=ocd_id,
+        query={"ocd_id": ocd_id},
     )
