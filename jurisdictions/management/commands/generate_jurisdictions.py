@@ -151,7 +151,7 @@ def reference_places(count):
         Place.objects.located()
         .select_related("state")
         .order_by("-kind", "-population", "name", "pk")[
-              # "city" before "county"
+            # "city" before "county"
             :count
         ]
     )
