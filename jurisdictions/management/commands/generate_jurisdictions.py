@@ -147,14 +147,9 @@ def reference_places(count):
     """Up to `count` reference places with a point, most populous first (counties after cities)."""
     from geography.models import Place
 
-    return list(
-        Place.objects.located()
-        .select_related("state")
-        .order_by("-kind", "-population", "name", "pk")[
-            # "city" before "county"
-            :count
-        ]
-    )
+    # "city" sorts before "county"; cities by population.
+    located = Place.objects.located().select_related("state")
+    return list(located.order_by("kind", "-population", "name", "pk")[:count])
 
 
 def generate(*, count, seed, program, places=None):
