@@ -30,6 +30,7 @@ from .models import (
     StatusChange,
 )
 from .transfer import csvio
+from .versioned import once_per_version
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -210,13 +211,19 @@ def jurisdiction_list(request):
                 is_paginated=paginator.num_pages > 1,
                 # The map shows every matching jurisdiction (not only this page), from the same
                 # FilterSet, so it follows each filter the list has.
-                usmap=map_context(
-                    enrollments_of(filterset.qs, **filterset.export_scope()),
-                    title="Map of the jurisdictions matching the filters",
-                    description="Each jurisdiction is a mark at its location: a circle when "
-                    "participating, a triangle when sent a letter, a square when pending.",
-                    table_url="#results-table",
-                    inline_table=False,
+                # Kept per filter and data version, like the count: other pages of the same
+                # filter reuse it.
+                usmap=once_per_version(
+                    "map",
+                    filterset.count_key(),
+                    lambda: map_context(
+                        enrollments_of(filterset.qs, **filterset.export_scope()),
+                        title="Map of the jurisdictions matching the filters",
+                        description="Each jurisdiction is a mark at its location: a circle when "
+                        "participating, a triangle when sent a letter, a square when pending.",
+                        table_url="#results-table",
+                        inline_table=False,
+                    ),
                 ),
                 geojson_url=f"{reverse('api:jurisdiction-list')}?"
                 + list_page.query_with(query, page_size=None, format="geojson"),
