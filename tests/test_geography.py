@@ -224,6 +224,25 @@ def test_the_autocomplete_finds_a_place_by_name_and_state(admin_client):
     assert "Jackson, TN" in texts and "Jackson, MS" not in texts
 
 
+def test_an_editor_can_look_places_up_but_not_change_them(client):
+    from tests.factories import StaffUserFactory
+
+    load_geography()
+    client.force_login(StaffUserFactory(groups=["Editor"]))
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "jurisdictions",
+            "model_name": "jurisdiction",
+            "field_name": "place",
+            "term": "memphis",
+        },
+    )
+    assert response.status_code == 200 and "Memphis, TN" in [r["text"] for r in response.json()["results"]]
+    memphis = Place.objects.get(name="Memphis", state__usps="TN")
+    assert client.post(reverse("admin:geography_place_change", args=[memphis.pk]), {}).status_code == 403
+
+
 # -- generate_jurisdictions --from-geography ------------------------------------------------------
 
 
