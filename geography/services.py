@@ -5,6 +5,10 @@ and only differences written, so a second run writes nothing. These tables are n
 data version (db/watch.py watches `jurisdictions_*`); pages show reference data (a place's county),
 so a load that changed anything calls `services.data_written()` itself.
 
+Reference rows are written with Django's bulk_create and bulk_update (about 6,700 rows, a second
+or two on a first load): `jurisdictions/db/bulk.py` is the writer of the tracked tables, whose
+versions, history and COPY these tables do not need.
+
 `jurisdictions_locate` gives jurisdictions that have no point yet the point of their reference
 place, through `services.jurisdiction_update` (versioned, with history), like any other door.
 """
