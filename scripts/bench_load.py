@@ -55,7 +55,7 @@ BOUNDS = {
     "html_list.cached_ratio": 0.5,
     "api_detail.cached_ratio": 0.5,
     "api_list.queries": 3,
-    "html_list.queries": 9,  # 8, and the map's points (issue 18), once per filter and data version
+    "html_list.queries": 8,
     "api_detail.queries": 2,
     "api_list.cached_queries": 0,
     "html_list.cached_queries": 0,
