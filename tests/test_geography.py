@@ -224,6 +224,18 @@ def test_the_autocomplete_finds_a_place_by_name_and_state(admin_client):
     assert "Jackson, TN" in texts and "Jackson, MS" not in texts
 
 
+def test_the_place_list_links_to_a_new_jurisdiction_made_from_it(admin_client):
+    load_geography()
+    memphis = Place.objects.get(kind="city", name="Memphis", state__usps="TN")
+    listing = admin_client.get(
+        reverse("admin:geography_place_changelist"), {"q": "memphis tn"}
+    ).content.decode()
+    add = f"{reverse('admin:jurisdictions_jurisdiction_add')}?place={memphis.pk}"
+    assert f'<a href="{add}">Create a jurisdiction from it</a>' in listing
+    form = admin_client.get(add).content.decode()
+    assert f'<option value="{memphis.pk}" selected>Memphis, TN</option>' in form
+
+
 def test_an_editor_can_look_places_up_but_not_change_them(client):
     from tests.factories import StaffUserFactory
 
