@@ -19,6 +19,7 @@ setup: $(VENV)/.installed
 run: setup
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --no-input
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py import_jurisdictions data/psp_2017.csv
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py load_geography
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py ensure_local_admin
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -1,12 +1,14 @@
 #!/bin/sh
 # The web container's start command (docker-compose.yml runs `sh docker/entrypoint.sh`), and the same
 # command that tests/test_deploy.py and scripts/reliability.py run against a local PostgreSQL:
-# apply migrations, collect static files (hashed and compressed for WhiteNoise), then serve with gunicorn.
+# apply migrations and load the reference geography, collect static files (hashed and compressed for WhiteNoise), then serve with gunicorn.
 set -eu
 
 # With several web containers, let one of them (or a one-off `docker compose run`) migrate.
 if [ "${MIGRATE_ON_START:-1}" = "1" ]; then
   python manage.py migrate --no-input
+  # Reference states, counties and places (docs/geography.md); a no-op when up to date.
+  python manage.py load_geography
 fi
 python manage.py collectstatic --no-input --verbosity 0
 

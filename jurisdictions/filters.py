@@ -13,7 +13,17 @@ from django import forms
 from django.db.models import Case, IntegerField, Min, Value, When
 from django_filters.fields import IsoDateTimeField
 
-from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, State, StatusChange
+from .models import (
+    Certification,
+    Enrollment,
+    Jurisdiction,
+    Program,
+    Requirement,
+    State,
+    StatusChange,
+    geoid_validator,
+    ocd_id_validator,
+)
 from .widgets import AnswerSelects, EchoedText, ValueCheckboxes
 
 ANSWER_SEPARATOR = ":"
@@ -262,6 +272,25 @@ class JurisdictionFilter(StrictFilterSet):
             "ISO 8601 date-time, e.g. 2017-08-01T00:00:00Z: only jurisdictions whose record, "
             "enrollments or answers changed at or after it."
         ),
+    )
+    # Lookup by the identifiers the tracker publishes (exact; a malformed one is a 400 naming it).
+    geoid = django_filters.CharFilter(
+        field_name="geoid",
+        distinct=False,
+        label="Census GEOID",
+        max_length=Jurisdiction._meta.get_field("geoid").max_length,
+        validators=[geoid_validator],
+        widget=EchoedText(attrs={"inputmode": "numeric", "autocomplete": "off"}, echo=30),
+        help_text="Exactly, with leading zeros, e.g. 4748000 (Memphis) or 47157 (Shelby County).",
+    )
+    ocd_id = django_filters.CharFilter(
+        field_name="ocd_id",
+        distinct=False,
+        label="OCD division id",
+        max_length=Jurisdiction._meta.get_field("ocd_id").max_length,
+        validators=[ocd_id_validator],
+        widget=EchoedText(attrs={"autocomplete": "off"}, echo=600),
+        help_text="Exactly, e.g. ocd-division/country:us/state:tn/place:memphis.",
     )
     ordering = JurisdictionOrdering(
         fields=(("name", "name"), ("state", "state"), ("status", "status"), ("updated_at", "updated_at")),

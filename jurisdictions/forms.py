@@ -62,9 +62,45 @@ class VersionedModelForm(forms.ModelForm):
 
 
 class JurisdictionForm(VersionedModelForm):
+    """A new jurisdiction can be made from a reference place (geography): a blank name, state, kind,
+    point or (for a county) GEOID is taken from it. A place's GEOID is not in the reference data:
+    staff type it, and the model's rule checks it against the state."""
+
+    FROM_PLACE = ("name", "state", "kind")
+
     class Meta:
         model = Jurisdiction
         fields = list(services.JURISDICTION_FIELDS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and "place" in self.fields:
+            for name in self.FROM_PLACE:
+                self.fields[name].required = False
+                self.fields[name].help_text = (
+                    f"{self.fields[name].help_text} Left blank: taken from the reference place."
+                ).strip()
+            if "slug" in self.fields:  # made from the name and state when left blank (Jurisdiction.clean)
+                self.fields["slug"].required = False
+            if "kind" in self.fields:  # a blank choice, so that a county place can set "county"
+                self.fields["kind"].choices = [("", "---------"), *Jurisdiction.Kind.choices]
+                self.fields["kind"].initial = ""
+
+    def clean(self):
+        from geography.services import jurisdiction_values_from_place
+
+        cleaned = super().clean()
+        if self.instance.pk is not None:
+            return cleaned
+        place = cleaned.get("place")
+        if place is not None:
+            for name, value in jurisdiction_values_from_place(place).items():
+                if name in self.fields and cleaned.get(name) in (None, ""):
+                    cleaned[name] = value
+        for name in self.FROM_PLACE:
+            if name in self.fields and not cleaned.get(name) and name not in self.errors:
+                self.add_error(name, "This field is required (or choose a reference place).")
+        return cleaned
 
 
 class EnrollmentForm(VersionedModelForm):

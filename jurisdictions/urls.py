@@ -11,6 +11,8 @@ urlpatterns = [
     path("programs/<slug:slug>/", views.program_detail, name="program-detail"),
     path("programs/<slug:slug>/feed/", feeds.ProgramStatusChangesFeed(), name="program-feed"),
     path("jurisdictions/", views.jurisdiction_list, name="jurisdiction-list"),
+    path("jurisdictions/geoid/<str:geoid>/", views.jurisdiction_by_geoid, name="jurisdiction-by-geoid"),
+    path("jurisdictions/ocd/<path:ocd_id>/", views.jurisdiction_by_ocd_id, name="jurisdiction-by-ocd-id"),
     path("jurisdictions/<slug:slug>/", views.jurisdiction_detail, name="jurisdiction-detail"),
     path("feeds/changes/", feeds.StatusChangesFeed(), name="changes-feed"),
 ]

@@ -4,17 +4,23 @@ Thin views: the filtering is `JurisdictionFilter` (shared with the API), the que
 models' QuerySet methods, and the CSV format is `csvio`'s.
 """
 
+from urllib.parse import urlencode
+
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
+
+from geography.models import Place
 
 from . import list_page
 from .cache import cache_public_page
 from .db.paging import ListPaginator
 from .filters import NON_FILTER_PARAMS, JurisdictionFilter
+from .map_marks import enrollments_of, map_context
 from .models import (
     Certification,
     Enrollment,
@@ -24,6 +30,7 @@ from .models import (
     StatusChange,
 )
 from .transfer import csvio
+from .versioned import once_per_version
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -82,6 +89,13 @@ def _render_program(request, program, *, status=200):
                 "enrollment__jurisdiction", "source"
             )[:LATEST_CHANGES],
             other_programs=Program.objects.exclude(pk=program.pk).only("slug", "name"),
+            usmap=map_context(
+                Enrollment.objects.filter(program=program),
+                title=f"Map of the jurisdictions enrolled in the {program.name}",
+                description="Each jurisdiction is a mark at its location: a circle when participating, "
+                "a triangle when sent a letter, a square when pending.",
+                table_url=f"{reverse('jurisdictions:jurisdiction-list')}?{urlencode({'program': program.slug})}",
+            ),
         )
     return render(request, "jurisdictions/program_detail.html", context, status=status)
 
@@ -195,6 +209,24 @@ def jurisdiction_list(request):
                 jurisdictions=jurisdictions,
                 rows=list_page.table_rows(jurisdictions),
                 is_paginated=paginator.num_pages > 1,
+                # The map shows every matching jurisdiction (not only this page), from the same
+                # FilterSet, so it follows each filter the list has.
+                # Kept per filter and data version, like the count: other pages of the same
+                # filter reuse it.
+                usmap=once_per_version(
+                    "map",
+                    filterset.count_key(),
+                    lambda: map_context(
+                        enrollments_of(filterset.qs, **filterset.export_scope()),
+                        title="Map of the jurisdictions matching the filters",
+                        description="Each jurisdiction is a mark at its location: a circle when "
+                        "participating, a triangle when sent a letter, a square when pending.",
+                        table_url="#results-table",
+                        inline_table=False,
+                    ),
+                ),
+                geojson_url=f"{reverse('api:jurisdiction-list')}?"
+                + list_page.query_with(query, page_size=None, format="geojson"),
             )
     return render(request, "jurisdictions/jurisdiction_list.html", context, status=status)
 
@@ -239,5 +271,54 @@ def jurisdiction_detail(request, slug):
     return render(
         request,
         "jurisdictions/jurisdiction_detail.html",
-        {"jurisdiction": jurisdiction, "programs": programs, "timeline": timeline},
+        {
+            "jurisdiction": jurisdiction,
+            "programs": programs,
+            "timeline": timeline,
+            **_county_of(jurisdiction),
+        },
+    )
+
+
+def _county_of(jurisdiction):
+    """The county a place lies in (its reference place's), linked when the county is tracked too."""
+    if jurisdiction.place_id is None or jurisdiction.kind == Jurisdiction.Kind.COUNTY:
+        return {}
+    county = Place.objects.filter(places__pk=jurisdiction.place_id).only("name", "geoid").first()
+    if county is None:
+        return {}
+    tracked = Jurisdiction.objects.filter(Q(place=county) | Q(geoid=county.geoid)).only("slug").first()
+    return {"county": county, "county_url": tracked.get_absolute_url() if tracked else None}
+
+
+# -- lookup by identifier ------------------------------------------------------------------------
+
+
+def _redirect_to_one(request, matches, *, label, value, query):
+    """The jurisdiction's page, or the list filtered by the identifier when several share it."""
+    found = list(matches.only("slug")[:2])
+    if not found:
+        raise Http404(f"No jurisdiction has the {label} “{value}”.")
+    if len(found) > 1:
+        return redirect(f"{reverse('jurisdictions:jurisdiction-list')}?{urlencode(query)}")
+    return redirect(found[0])
+
+
+def jurisdiction_by_geoid(request, geoid):
+    return _redirect_to_one(
+        request,
+        Jurisdiction.objects.filter(geoid=geoid),
+        label="Census GEOID",
+        value=geoid,
+        query={"geoid": geoid},
+    )
+
+
+def jurisdiction_by_ocd_id(request, ocd_id):
+    return _redirect_to_one(
+        request,
+        Jurisdiction.objects.filter(ocd_id=ocd_id),
+        label="OCD division id",
+        value=ocd_id,
+        query={"ocd_id": ocd_id},
     )

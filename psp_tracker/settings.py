@@ -138,6 +138,8 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "jurisdictions",
+    # Reference states, counties and places, and the map (issue 18).
+    "geography",
 ]
 
 MIDDLEWARE = [

@@ -16,7 +16,10 @@ all count; the database work is real. Printed and written to bench-results/<time
   depend on the machine);
 * the CSV export of everything: time, time to first byte, peak Python memory growth (tracemalloc);
 * the importer: rows per second for a file of new jurisdictions and for the same file unchanged
-  (both inside a transaction that is rolled back, so the database is left as it was).
+  (both inside a transaction that is rolled back, so the database is left as it was);
+* the map of the program page with --map-marks real places (3,000 by default; with --generate,
+  `generate_jurisdictions --from-geography` enrolls them): time and queries of the map alone and of
+  the whole home page, uncached.
 
 --check exits non-zero when a ratio or a query count passes its bound (BOUNDS below); it never
 judges absolute times, which vary with the machine.
@@ -49,7 +52,9 @@ BOUNDS = {
     "api_list_filtered.queries": 4,
     "api_list_deep.queries": 3,
     "api_detail.queries": 3,
-    "html_list.queries": 9,
+    # The list's map (issue 18) reads every matching jurisdiction's point: one query, once per
+    # filter and data version (this figure moves the version on before every request).
+    "html_list.queries": 10,
     "html_detail.queries": 8,
     "api_list_first.cached_queries": 1,
     "api_list_filtered.cached_queries": 1,
@@ -72,6 +77,8 @@ BOUNDS = {
     # maps every slug to its id first): a per-row query would show here.
     "import.new_queries": 19,
     "import.unchanged_queries": 12,
+    # The map (issue 18): its marks are one query whatever their number.
+    "map.queries": 1,
 }
 
 
@@ -445,7 +452,9 @@ def bench_import(results, rows):
     # not_applicable (it has no column for who runs the facility), so those become no.
     fresh = text.replace("synthetic-", "synthetic-imported-")
     fresh = re.sub(r"(?<=,)not_applicable(?=,)", "no", fresh)
-    fresh = re.sub(r",99(\d{10}),", r",98\1,", fresh)
+    # GEOIDs stay synthetic (99, no state's FIPS code: the GEOID rule leaves them alone) and new:
+    # one digit longer.
+    fresh = re.sub(r",99(\d{10}),", r",99\g<1>0,", fresh)
 
     def timed(data):
         with transaction.atomic():
@@ -476,6 +485,45 @@ def bench_import(results, rows):
         "unchanged_queries": same_queries,
         "unchanged_summary": same_summary,
     }
+
+
+def bench_map(results, repeat, marks, generate, seed):
+    """The program page's map with at least `marks` real places (`--from-geography`): the map
+    alone (query, projection, SVG) and the whole home page, uncached."""
+    from django.core.management import call_command
+    from django.test import Client
+
+    from jurisdictions.cache import bump_data_version
+    from jurisdictions.map_marks import map_context
+    from jurisdictions.models import Enrollment, Program
+
+    program = Program.objects.get(slug="psp")
+    enrolled = Enrollment.objects.filter(program=program, jurisdiction__latitude__isnull=False)
+    have = enrolled.count()
+    if have < marks:
+        if not generate:
+            print(f"Map: {have} located enrollments, fewer than --map-marks {marks}; add --generate.")
+            return
+        call_command("load_geography", verbosity=0)
+        # About 85% of generated jurisdictions are enrolled.
+        call_command(
+            "generate_jurisdictions", count=math.ceil((marks - have) / 0.8), seed=seed, from_geography=True
+        )
+
+    def build():
+        return map_context(
+            Enrollment.objects.filter(program=program), title="Map", description="Map", table_url="#"
+        )
+
+    build()  # warm up (the state outlines are read once per process)
+    figure = measure(build, repeat)
+    figure["marks"] = build()["count"]
+    client = Client()
+    get(client, "/")
+    page = measure(lambda: get(client, "/"), repeat, before=bump_data_version)
+    figure["home_page_median_ms"] = page["median_ms"]
+    figure["home_page_queries"] = page["queries"]
+    results["map"] = figure
 
 
 def print_table(results, meta):
@@ -510,6 +558,13 @@ def print_table(results, meta):
         print(
             f"\nCSV export of everything: {c['rows']} rows, {c['megabytes']} MB, {c['queries']} queries, "
             f"{c['seconds']} s, first byte {c['first_byte_ms']} ms, memory growth {c['memory_mb']} MB"
+        )
+    m = results.get("map")
+    if m:
+        print(
+            f"Map of {m['marks']} marks: {m['median_ms']:.1f} ms median, {m['p95_ms']:.1f} ms p95, "
+            f"{m['queries']} queries; the whole home page uncached {m['home_page_median_ms']:.1f} ms "
+            f"({m['home_page_queries']} queries)"
         )
     i = results.get("import")
     if i:
@@ -547,7 +602,14 @@ def main():
     parser.add_argument(
         "--import-rows", type=int, default=None, help="Rows in the import file (default --size)."
     )
-    parser.add_argument("--skip", nargs="*", default=[], choices=["endpoints", "csv", "import"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["endpoints", "csv", "import", "map"])
+    parser.add_argument(
+        "--map-marks",
+        type=int,
+        default=3000,
+        help="Marks on the measured map (default 3000): with --generate, real reference places are "
+        "enrolled (generate_jurisdictions --from-geography) until there are that many.",
+    )
     parser.add_argument("--check", action="store_true", help="Fail when a bound of BOUNDS is passed.")
     parser.add_argument("--out", default=str(ROOT / "bench-results"), help="Folder of the JSON results.")
     args = parser.parse_args()
@@ -580,6 +642,8 @@ def main():
         bench_csv(results, api_list)
     if "import" not in args.skip:
         bench_import(results, args.import_rows or size)
+    if "map" not in args.skip:  # last: it may add located jurisdictions to the database
+        bench_map(results, args.repeat, args.map_marks, args.generate, args.seed)
     print_table(results, meta)
 
     out = Path(args.out)

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from jurisdictions.models import Certification, Enrollment, Jurisdiction, Program, StatusChange
+from jurisdictions.models.jurisdictions import STATE_FIPS
 from jurisdictions.transfer import csvio
 from jurisdictions.transfer.importer import import_jurisdictions
 from tests.factories import (
@@ -65,7 +66,7 @@ def seed(psp):
             jurisdiction=JurisdictionFactory(
                 name=name,
                 state=state,
-                geoid=f"{10 + n}{n:05d}",
+                geoid=f"{STATE_FIPS[state]}{n:05d}",  # a place GEOID starts with its state's code
                 ocd_id=f"ocd-division/country:us/state:{state.lower()}/place:{slug(name, '')}",
             ),
             status="participating",
@@ -483,7 +484,7 @@ def test_an_unknown_format_is_a_400_naming_format(client, cities):
     response = client.get(f"{LIST}?format=xml")
     assert response.status_code == 400
     assert response.json() == {
-        "format": ["“xml” is not a format of this resource; use one of: json, api, csv."]
+        "format": ["“xml” is not a format of this resource; use one of: json, api, csv, geojson."]
     }
     detail = client.get(f"{LIST}memphis-tn/?format=csv")
     assert detail.status_code == 400

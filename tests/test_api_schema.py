@@ -123,7 +123,9 @@ def test_the_filter_parameters_and_csv_format_are_documented(schema):
         "answer",
         "cursor",
         "format",
+        "geoid",
         "kind",
+        "ocd_id",
         "ordering",
         "page",
         "page_size",
@@ -136,7 +138,11 @@ def test_the_filter_parameters_and_csv_format_are_documented(schema):
     status = next(p for p in operation["parameters"] if p["name"] == "status")
     assert status["schema"]["items"]["enum"] == ["letter_sent", "participating", "pending"]
     assert status["explode"] is True
-    assert sorted(operation["responses"]["200"]["content"]) == ["application/json", "text/csv"]
+    assert sorted(operation["responses"]["200"]["content"]) == [
+        "application/geo+json",
+        "application/json",
+        "text/csv",
+    ]
     assert sorted(operation["responses"]["400"]["content"]) == ["application/json"]
     feed = schema["paths"]["/api/v1/status-changes/"]["get"]
     assert sorted(p["name"] for p in feed["parameters"] if p["in"] == "query") == [

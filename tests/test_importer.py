@@ -198,7 +198,7 @@ def test_duplicate_rows_and_a_taken_geoid_are_errors():
 
 def test_every_bad_row_is_reported_not_only_the_first():
     report = import_jurisdictions(
-        make_csv(row(state="ZZ"), row(name="Ok", geoid="11"), row(name="Bad", kind="x", geoid="22"))
+        make_csv(row(state="ZZ"), row(name="Ok", geoid="4700011"), row(name="Bad", kind="x", geoid="22"))
     )
     assert [(e.line, e.column) for e in report.errors] == [(2, "state"), (4, "kind")]
 

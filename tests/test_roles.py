@@ -17,6 +17,8 @@ EDITOR_PERMISSIONS = sorted(
         for action in ("add", "change", "view")
     ]
     + ["view_program", "view_requirement", "view_statuschange"]
+    # Reference places, for the jurisdiction form's autocomplete (geography migration 0002).
+    + ["view_place", "view_state"]
 )
 YES = dict.fromkeys(("facility_access", "release_notice", "hold_request"), "yes")
 

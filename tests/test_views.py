@@ -325,9 +325,10 @@ def test_list_query_count_does_not_grow_with_the_page_size(client, db):
     assert small == large
     assert queries("page_size=30&status=pending&state=TN") == large
     # Form (requirements, programs), the page with its count, programs with their requirement
-    # counts, enrollments with their answers (the API's query), last changes, and the footer's two:
-    # eight in all, whatever the size of the page.
-    assert large == 8
+    # counts, enrollments with their answers (the API's query), last changes, the footer's two, and
+    # the map's marks (every matching jurisdiction, not only the page's): nine in all, whatever the
+    # size of the page.
+    assert large == 9
 
 
 # -- list: bad input -----------------------------------------------------------------------------

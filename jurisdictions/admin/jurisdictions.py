@@ -56,7 +56,20 @@ class JurisdictionAdmin(AuditedAdmin):
     list_filter = ["state", "kind", "enrollments__program", "enrollments__status"]
     search_fields = ["name", "slug", "geoid"]
     prepopulated_fields = {"slug": ["name", "state"]}
-    fields = ["name", "state", "kind", "slug", "geoid", "ocd_id", "opened_version"]
+    fields = [
+        "place",
+        "name",
+        "state",
+        "kind",
+        "slug",
+        "geoid",
+        "ocd_id",
+        "latitude",
+        "longitude",
+        "opened_version",
+    ]
+    # Reference places by name and state (geography's PlaceAdmin.search_fields).
+    autocomplete_fields = ["place"]
     inlines = [EnrollmentLinkInline]
 
     def get_search_results(self, request, queryset, search_term):

@@ -27,7 +27,7 @@ from ..models import (
     Program,
     StatusChange,
 )
-from ..transfer import csvio
+from ..transfer import csvio, geojson
 from .conditional import ConditionalGetMixin
 from .schema import RETRY_AFTER, read_responses
 from .serializers import (
@@ -69,6 +69,58 @@ class CSVRenderer(renderers.BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         # Only reached for a non-streamed response, which finalize_response sends as JSON instead.
         return renderers.JSONRenderer().render(data, "application/json", renderer_context)
+
+
+class GeoJSONRenderer(CSVRenderer):
+    """Selects the GeoJSON export (`?format=geojson` or `Accept: application/geo+json`)."""
+
+    media_type = geojson.CONTENT_TYPE
+    format = "geojson"
+
+
+# Formats the list streams itself; their errors are sent as JSON.
+EXPORT_FORMATS = {CSVRenderer.format, GeoJSONRenderer.format}
+
+
+# The shape of the GeoJSON export, for the schema (RFC 7946: a FeatureCollection of Points).
+GEOJSON_SCHEMA = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "geometry", "properties"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "geometry": {
+                        "type": "object",
+                        "nullable": True,
+                        "required": ["type", "coordinates"],
+                        "properties": {
+                            "type": {"type": "string", "enum": ["Point"]},
+                            "coordinates": {
+                                "type": "array",
+                                "items": {"type": "number"},
+                                "minItems": 2,
+                                "maxItems": 2,
+                                "description": "Longitude, latitude (WGS 84).",
+                            },
+                        },
+                    },
+                    "properties": {
+                        "type": "object",
+                        "description": "The CSV export's columns (slug, name, state, kind, geoid, "
+                        "ocd_id, program, status, ..., one group per requirement code); blank is null.",
+                        "additionalProperties": {"type": "string", "nullable": True},
+                    },
+                },
+            },
+        },
+    },
+}
 
 
 # --- ViewSets ------------------------------------------------------------------------------------
@@ -124,14 +176,18 @@ class ApiViewSetMixin(ConditionalGetMixin):
         description=(
             "Jurisdictions with their enrollments and answers, filtered and ordered by the same "
             "parameters as the public list. `format=csv` returns every matching row (no pages) "
-            "in the importer's CSV format: one row per jurisdiction and program."
+            "in the importer's CSV format: one row per jurisdiction and program. `format=geojson` "
+            "returns the same rows as an RFC 7946 FeatureCollection: one Feature per row, the CSV's "
+            "columns as its properties (blank cells null) and the jurisdiction's location as a "
+            "Point (longitude, latitude; null geometry when the location is not known)."
         ),
         parameters=[
             OpenApiParameter(
                 "format",
                 OpenApiTypes.STR,
-                enum=["json", "csv"],
-                description="json (the default) or csv: the filtered list as CSV, not paginated.",
+                enum=["json", "csv", "geojson"],
+                description="json (the default), csv or geojson: the filtered list as CSV or as a "
+                "GeoJSON FeatureCollection, not paginated.",
             ),
             RETRY_AFTER,
         ],
@@ -144,6 +200,10 @@ class ApiViewSetMixin(ConditionalGetMixin):
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR,
                 description="The filtered list in the importer's CSV columns, when format=csv.",
+            ),
+            (200, geojson.CONTENT_TYPE): OpenApiResponse(
+                GEOJSON_SCHEMA,
+                description="The filtered list as an RFC 7946 FeatureCollection, when format=geojson.",
             ),
         },
     ),
@@ -180,26 +240,40 @@ class JurisdictionViewSet(
     def get_renderers(self):
         found = super().get_renderers()
         if self.action == "list":
-            found.append(CSVRenderer())
+            found += [CSVRenderer(), GeoJSONRenderer()]
         return found
 
     def list(self, request, *args, **kwargs):
-        if getattr(request.accepted_renderer, "format", None) == CSVRenderer.format:
+        wanted = getattr(request.accepted_renderer, "format", None)
+        if wanted == CSVRenderer.format:
             return self.csv_response(request)
+        if wanted == GeoJSONRenderer.format:
+            return self.geojson_response(request)
         return super().list(request, *args, **kwargs)
 
-    def csv_response(self, request):
+    def export_filterset(self, request):
         filterset = DjangoFilterBackend().get_filterset(request, Jurisdiction.objects.all(), self)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
+        return filterset
+
+    def csv_response(self, request):
+        filterset = self.export_filterset(request)
         lines = csvio.iter_export_csv(filterset.qs, **filterset.export_scope())
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="jurisdictions.csv"'
         return response
 
+    def geojson_response(self, request):
+        filterset = self.export_filterset(request)
+        pieces = geojson.iter_geojson(filterset.qs, **filterset.export_scope())
+        response = StreamingHttpResponse(pieces, content_type=geojson.CONTENT_TYPE)
+        response["Content-Disposition"] = 'attachment; filename="jurisdictions.geojson"'
+        return response
+
     def finalize_response(self, request, response, *args, **kwargs):
         renderer = getattr(request, "accepted_renderer", None)
-        if isinstance(response, Response) and getattr(renderer, "format", None) == CSVRenderer.format:
+        if isinstance(response, Response) and getattr(renderer, "format", None) in EXPORT_FORMATS:
             # Errors of a CSV request are still JSON, so that a client can read them.
             request.accepted_renderer = renderers.JSONRenderer()
             request.accepted_media_type = request.accepted_renderer.media_type

@@ -30,12 +30,19 @@ from .enrollments import (
     EnrollmentStatus,
     StatusChange,
 )
-from .jurisdictions import Jurisdiction, JurisdictionKind, JurisdictionQuerySet
+from .jurisdictions import (
+    SYNTHETIC_GEOID_PREFIX,
+    Jurisdiction,
+    JurisdictionKind,
+    JurisdictionQuerySet,
+    geoid_error,
+)
 from .programs import Program, Requirement, Source
 from .versioning import DataVersion
 
 __all__ = [
     "NOTES_MAX_LENGTH",
+    "SYNTHETIC_GEOID_PREFIX",
     "Certification",
     "CertificationAnswer",
     "CertificationLegalBasis",
@@ -55,6 +62,7 @@ __all__ = [
     "StatusChange",
     "TimeStampedModel",
     "choice_constraint",
+    "geoid_error",
     "geoid_validator",
     "history",
     "notes_length_validator",

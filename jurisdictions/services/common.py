@@ -36,7 +36,7 @@ CERTIFICATION_FIELDS = (
     "certified_on",
     "source",
 )
-JURISDICTION_FIELDS = ("name", "state", "kind", "slug", "geoid", "ocd_id")
+JURISDICTION_FIELDS = ("name", "state", "kind", "slug", "geoid", "ocd_id", "place", "latitude", "longitude")
 
 
 class StaleWriteError(Exception):

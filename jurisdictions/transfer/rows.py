@@ -9,7 +9,7 @@ import operator
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 
-from ..models import NOTES_MAX_LENGTH, Certification, Enrollment, Jurisdiction, Source, State
+from ..models import NOTES_MAX_LENGTH, Certification, Enrollment, Jurisdiction, Source, State, geoid_error
 from ..services.validation import field_check, max_length
 from .format import (
     ANSWER_DETAIL_FIELDS,
@@ -149,6 +149,10 @@ class RowReader:
                 message = check(row[column])
                 if message:
                     cells.error(column, message)
+                elif column == "geoid" and state in STATES and kind in KINDS:
+                    message = geoid_error(row["geoid"], state, kind)  # the model's rule (clean())
+                    if message:
+                        cells.error(column, message)
         return row
 
     def _date(self, cells, column):

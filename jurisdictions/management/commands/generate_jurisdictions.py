@@ -6,6 +6,11 @@ FIPS code), and every enrollment and status change cites the source titled SYNTH
 The command refuses to add to a database that holds real (non-synthetic) jurisdictions unless
 --force is given.
 
+With --from-geography the jurisdictions are real reference places (geography app, loaded by
+`load_geography`: counties and places above 15,000 people, most populous first) with their points,
+so that the map shows real places; their enrollments are as synthetic as ever, and they keep the
+marks: the name ends with " (synthetic)", the slug starts with "synthetic-", the GEOID with 99.
+
 Rows are written by the importer's bulk writer (`db.bulk`, which copies in bulk on PostgreSQL and uses bulk_create
 elsewhere), without simple-history records (nothing was ever edited). The decisions are the
 services': the participating rule holds for every enrollment (checked), the timeline's rows are
@@ -35,6 +40,7 @@ from jurisdictions.transfer.apply import BULK_MODELS
 
 SYNTHETIC_SLUG_PREFIX = "synthetic-"
 SYNTHETIC_NAME_PREFIX = "Synthetic "
+SYNTHETIC_NAME_SUFFIX = " (synthetic)"  # a real place's name, with --from-geography
 SYNTHETIC_GEOID_PREFIX = "99"
 SYNTHETIC_SOURCE_TITLE = "Synthetic data made by generate_jurisdictions (not real)"
 SYNTHETIC_SOURCE_URL = "https://example.org/synthetic"
@@ -69,12 +75,17 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2017, help="Random seed (same seed, same data).")
         parser.add_argument("--program", default="psp", help="Slug of the program to enroll them in.")
         parser.add_argument(
+            "--from-geography",
+            action="store_true",
+            help="Enroll real reference places (run load_geography first) instead of made-up names.",
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="Add synthetic rows even though the database holds real jurisdictions.",
         )
 
-    def handle(self, *args, count, seed, program, force, **options):
+    def handle(self, *args, count, seed, program, force, from_geography=False, **options):
         if count < 1:
             raise CommandError("--count must be at least 1.")
         try:
@@ -87,9 +98,17 @@ class Command(BaseCommand):
                 f"This database holds {real} real (non-synthetic) jurisdiction(s); synthetic data would "
                 "mix with them. Use an empty database, or --force to add it anyway."
             )
+        places = None
+        if from_geography:
+            places = reference_places(count)
+            if len(places) < count:
+                raise CommandError(
+                    f"--from-geography has {len(places)} reference places with a location; ask for at "
+                    "most that many (or run load_geography first)."
+                )
         started = timezone.now()
         with transaction.atomic():
-            totals = generate(count=count, seed=seed, program=program)
+            totals = generate(count=count, seed=seed, program=program, places=places)
             stats.analyze(BULK_MODELS)  # the planner's statistics, before anyone reads the new rows
             services.data_written()
         seconds = (timezone.now() - started).total_seconds()
@@ -124,7 +143,16 @@ def _sources(rng, now):
     return marker, [existing.get((s.title, s.url), s) for s in wanted]
 
 
-def generate(*, count, seed, program):
+def reference_places(count):
+    """Up to `count` reference places with a point, most populous first (counties after cities)."""
+    from geography.models import Place
+
+    # "city" sorts before "county"; cities by population.
+    located = Place.objects.located().select_related("state")
+    return list(located.order_by("kind", "-population", "name", "pk")[:count])
+
+
+def generate(*, count, seed, program, places=None):
     rng = random.Random(seed)
     now = timezone.now()
     requirements = list(program.requirements.order_by("order", "code"))
@@ -148,6 +176,27 @@ def generate(*, count, seed, program):
     jurisdictions = []
     for i in range(count):
         n = start + i
+        if places is not None:
+            place = places[i]
+            name, state, kind = (
+                f"{place.name}{SYNTHETIC_NAME_SUFFIX}",
+                place.state.usps,
+                place.jurisdiction_kind,
+            )
+            jurisdictions.append(
+                Jurisdiction(
+                    name=name,
+                    state=state,
+                    kind=kind,
+                    slug=SYNTHETIC_SLUG_PREFIX + Jurisdiction.make_slug(f"{place.name} {n}", state),
+                    geoid=f"{SYNTHETIC_GEOID_PREFIX}{n:010d}",
+                    ocd_id=f"ocd-division/country:us/state:{state.lower()}/place:synthetic_{n}",
+                    place=place,
+                    latitude=place.latitude,
+                    longitude=place.longitude,
+                )
+            )
+            continue
         if i < len(combos):
             state, kind = combos[i]
         else:
