@@ -128,7 +128,8 @@ def without_empty_values(data, filters):
     kept = data.copy()
     for name in filters:
         if name in kept:
-            values = [value for value in kept.getlist(name) if value.strip()]
+            # Exactly empty: " " is a value, refused where it is not valid (e.g. a date-time).
+            values = [value for value in kept.getlist(name) if value != ""]
             if values:
                 kept.setlist(name, values)
             else:

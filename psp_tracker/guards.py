@@ -21,6 +21,8 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse, HttpResponseNotAllowed
 
+from .problems import problem_response
+
 REFUSED_EVERYWHERE = {"TRACE", "TRACK", "CONNECT"}
 PUBLIC_METHODS = ("GET", "HEAD", "OPTIONS")
 OWN_METHOD_HANDLING = ("/api/", "/admin/")
@@ -82,6 +84,11 @@ class MethodPolicyMiddleware:
     def __call__(self, request):
         method = request.method.upper()
         if method in REFUSED_EVERYWHERE:
+            if request.path.startswith("/api/"):
+                # Every answer under the API is problem details (issue 16).
+                return problem_response(
+                    405, f"Method “{method}” is not allowed.", Allow=", ".join(PUBLIC_METHODS)
+                )
             return HttpResponseNotAllowed(PUBLIC_METHODS)
         if not request.path.startswith(OWN_METHOD_HANDLING) and method not in ("GET", "HEAD"):
             if method == "OPTIONS":

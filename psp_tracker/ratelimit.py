@@ -21,9 +21,10 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import caches
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 
 from .middleware import client_ip, wants_json
+from .problems import problem_response
 
 logger = logging.getLogger("psp_tracker.ratelimit")
 
@@ -60,7 +61,7 @@ def count_hit(scope, ident, rate, now=None):
 def too_many_requests(request, retry_after, what):
     message = f"Too many requests: {what}. Please wait {retry_after} seconds."
     if wants_json(request):
-        response = JsonResponse({"detail": message}, status=429)
+        response = problem_response(429, message)
     else:
         response = HttpResponse(
             f"<!doctype html><title>Too many requests</title><h1>Too many requests</h1><p>{message}</p>",

@@ -25,8 +25,9 @@ CURSOR = "cursor"
 
 def _whole_number(request, name, default):
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
+    # An empty value is refused like any other that is not a number (the schema types it).
     # ASCII digits only (str.isdigit and int() also take other scripts' digits).
     if not raw.isascii() or not raw.isdigit() or int(raw[:19]) < 1:
         raise ValidationError({name: [f"“{raw}” is not a whole number of at least 1."]})

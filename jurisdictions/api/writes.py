@@ -189,6 +189,20 @@ def refuse_unknown_fields(data, serializer_class):
                 for name in unknown
             }
         )
+    source = data.get("source")
+    if "source" in allowed and isinstance(source, dict):
+        # The schema says additionalProperties: false for the nested source too.
+        fields = SourceInputSerializer.Meta.fields
+        extra = sorted(set(source) - set(fields))
+        if extra:
+            raise ValidationError(
+                {
+                    "source": {
+                        name: [f"“{name}” is not a field of a source; fields: {', '.join(fields)}."]
+                        for name in extra
+                    }
+                }
+            )
 
 
 def as_api_error(exc):
