@@ -7,9 +7,9 @@ import sys
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponseServerError
 from django.template.loader import render_to_string
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.defaults import bad_request as django_bad_request
 from django.views.defaults import page_not_found as django_page_not_found
-from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.defaults import permission_denied as django_permission_denied
 
 from .middleware import DATABASE_DOWN_ERRORS, database_unavailable_response, wants_json

@@ -295,10 +295,11 @@ def test_a_new_enrollment_cannot_start_participating(reviewer):
         ({"letter_sent_on": "3 August"}, "letter_sent_on", "Date has wrong format."),
         ({"version": 7}, "version", "“version” cannot be written here"),
         ({"stauts": "pending"}, "stauts", "“stauts” cannot be written here"),
-        ({"source": {"url": "https://example.org"}}, "source", "This field is required."),
+        ({"source": {"url": "https://example.org"}}, "source.title", "This field is required."),
+        ({"source": {"title": "T", "pages": 3}}, "source.pages", "“pages” is not a field of a source"),
         (
             {"response_due_on": "2017-07-01"},
-            "__all__",
+            "body",
             "Constraint “jurisdictions_enrollment_due_after_letter”",
         ),
     ],

@@ -126,7 +126,7 @@ def complete_contract(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = PROBLEM_SCHEMA
     schemas["ProblemError"] = PROBLEM_ERROR_SCHEMA
-    for route, operations in result.get("paths", {}).items():
+    for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             read = method in ("get", "head")
             responses = operation.setdefault("responses", {})
@@ -134,7 +134,10 @@ def complete_contract(result, generator, request, public):
                 responses.setdefault(code, {"description": description})
             for code, response in responses.items():
                 if int(code) >= 400:
-                    responses[code] = _problem_response(response.get("description", ""))
+                    problem = _problem_response(response.get("description", ""))
+                    if response.get("headers"):
+                        problem["headers"] = response["headers"]
+                    responses[code] = problem
             if read:
                 operation["security"] = []  # public: no padlock, no token needed
                 parameters = operation.setdefault("parameters", [])

@@ -1,7 +1,7 @@
 """URLs of the partner API, included under /api/v1/ (the version is in the path)."""
 
-from django.views.decorators.csrf import csrf_exempt
 from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
