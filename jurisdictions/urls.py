@@ -8,6 +8,7 @@ app_name = "jurisdictions"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("programs/", views.program_list, name="program-list"),
     path("programs/<slug:slug>/", views.program_detail, name="program-detail"),
     path("programs/<slug:slug>/feed/", feeds.ProgramStatusChangesFeed(), name="program-feed"),
     path("jurisdictions/", views.jurisdiction_list, name="jurisdiction-list"),

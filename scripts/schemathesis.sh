@@ -39,6 +39,15 @@ base="http://127.0.0.1:$port"
 echo "== schemathesis: database ${DATABASE_URL%%://*}, server $base"
 "$PY" manage.py migrate --no-input -v0
 "$PY" manage.py import_jurisdictions data/psp_2017.csv
+# A staff user (Reviewer: every write the API offers) and its token, so that the writes are fuzzed
+# too, as a partner's staff tooling would.
+token="$("$PY" manage.py shell -v0 -c '
+from django.contrib.auth.models import Group, User
+from rest_framework.authtoken.models import Token
+user, _ = User.objects.get_or_create(username="schemathesis", defaults={"is_staff": True})
+user.groups.add(Group.objects.get(name="Reviewer"))
+print(Token.objects.get_or_create(user=user)[0].key)
+')"
 
 .venv/bin/gunicorn psp_tracker.wsgi --bind "127.0.0.1:$port" --workers 2 --access-logfile - \
   >"$workdir/server.log" 2>&1 &
@@ -63,7 +72,8 @@ schemathesis="$PWD/.venv/bin/schemathesis"
 (
   cd "$workdir"
   "$schemathesis" --no-color run "$base/api/v1/schema/" \
-    --checks not_a_server_error,response_schema_conformance \
+    --checks all \
+    --header "Authorization: Token $token" \
     --max-examples "${SCHEMATHESIS_EXAMPLES:-100}" \
     ${SCHEMATHESIS_SEED:+--seed "$SCHEMATHESIS_SEED"} \
     --request-timeout 30
