@@ -11,7 +11,20 @@ urlpatterns = [
     path("programs/", views.program_list, name="program-list"),
     path("programs/<slug:slug>/", views.program_detail, name="program-detail"),
     path("programs/<slug:slug>/feed/", feeds.ProgramStatusChangesFeed(), name="program-feed"),
+    path(
+        "programs/<slug:slug>/feed/atom/", feeds.atom(feeds.ProgramStatusChangesFeed)(), name="program-atom"
+    ),
     path("jurisdictions/", views.jurisdiction_list, name="jurisdiction-list"),
+    # Before the detail, so that "feed" is not read as a jurisdiction's slug.
+    path("jurisdictions/feed/", feeds.FilteredStatusChangesFeed(), name="list-feed"),
+    path("jurisdictions/feed/atom/", feeds.atom(feeds.FilteredStatusChangesFeed)(), name="list-atom"),
     path("jurisdictions/<slug:slug>/", views.jurisdiction_detail, name="jurisdiction-detail"),
+    path("jurisdictions/<slug:slug>/feed/", feeds.JurisdictionStatusChangesFeed(), name="jurisdiction-feed"),
+    path(
+        "jurisdictions/<slug:slug>/feed/atom/",
+        feeds.atom(feeds.JurisdictionStatusChangesFeed)(),
+        name="jurisdiction-atom",
+    ),
     path("feeds/changes/", feeds.StatusChangesFeed(), name="changes-feed"),
+    path("feeds/changes/atom/", feeds.atom(feeds.StatusChangesFeed)(), name="changes-atom"),
 ]

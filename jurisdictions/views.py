@@ -173,6 +173,8 @@ def jurisdiction_list(request):
         "rows": [],
         "query": query.urlencode(),
         "csv_query": list_page.query_with(query, page_size=None, format="csv"),
+        # The feed of the same list: the same filters (feeds.FilteredStatusChangesFeed).
+        "feed_query": list_page.query_with(query, page_size=None),
         "sorted_by": sorted_by,
         "columns": columns,
     }

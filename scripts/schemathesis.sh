@@ -28,13 +28,14 @@ trap cleanup EXIT
 export DATABASE_URL="${DATABASE_URL:-sqlite:///$workdir/schemathesis.sqlite3}"
 export DJANGO_DEBUG=0 DJANGO_SECURE=0 DJANGO_STATIC_MANIFEST=0
 export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-schemathesis-run-only-$(date +%s%N)}"
-export DJANGO_ALLOWED_HOSTS="127.0.0.1"
 export API_ANON_RATE="1000000/hour" API_USER_RATE="1000000/hour"
 export DJANGO_LOG_LEVEL="${DJANGO_LOG_LEVEL:-WARNING}"
 
 # SCHEMATHESIS_PORT pins the port (e.g. one reserved for you on a shared machine); else a free one.
 port="${SCHEMATHESIS_PORT:-$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 base="http://127.0.0.1:$port"
+# A Host header with a port passes only when that host:port is listed (psp_tracker/guards.py).
+export DJANGO_ALLOWED_HOSTS="127.0.0.1:$port"
 
 echo "== schemathesis: database ${DATABASE_URL%%://*}, server $base"
 "$PY" manage.py migrate --no-input -v0
