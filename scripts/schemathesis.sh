@@ -70,9 +70,11 @@ done
 # Run from the throwaway folder, where schemathesis and hypothesis keep their own files.
 status=0
 schemathesis="$PWD/.venv/bin/schemathesis"
+scripts="$PWD/scripts"
 (
   cd "$workdir"
-  "$schemathesis" --no-color run "$base/api/v1/schema/" \
+  SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$scripts${PYTHONPATH:+:$PYTHONPATH}" \
+    "$schemathesis" --no-color --config-file "$scripts/schemathesis.toml" run "$base/api/v1/schema/" \
     --checks all \
     --header "Authorization: Token $token" \
     --max-examples "${SCHEMATHESIS_EXAMPLES:-100}" \

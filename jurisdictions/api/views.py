@@ -93,6 +93,10 @@ class ApiViewSetMixin(ConditionalGetMixin):
             wanted = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE)
             if wanted is None:
                 raise
+            if getattr(self, request.method.lower(), None) is None:
+                # A method the resource does not offer: its 405 (or the 401/403 of a client that
+                # may not write at all) matters more than a format only the list offers.
+                return super().perform_content_negotiation(request, force=True)
             formats = ", ".join(r.format for r in self.get_renderers())
             raise ValidationError(
                 {"format": [f"“{wanted}” is not a format of this resource; use one of: {formats}."]}

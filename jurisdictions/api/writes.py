@@ -205,6 +205,31 @@ def refuse_unknown_fields(data, serializer_class):
             )
 
 
+STRING_FIELDS = (serializers.CharField, serializers.ChoiceField, serializers.SlugRelatedField)
+
+
+def wrong_types(data, serializer, prefix=""):
+    """{name: [message]} for each value that is not a JSON string where the schema says string.
+    DRF would read 0 as "0"; the schema promises a string, so the API refuses anything else."""
+    errors = {}
+    for name, value in data.items():
+        field = serializer.fields.get(name)
+        if field is None or value is None:
+            continue
+        if isinstance(field, serializers.Serializer):
+            if isinstance(value, dict):
+                errors.update(wrong_types(value, field, f"{prefix}{name}."))
+        elif isinstance(field, STRING_FIELDS) and not isinstance(value, str):
+            errors[f"{prefix}{name}"] = [f"Must be a string, not {type(value).__name__}."]
+    return errors
+
+
+def refuse_wrong_types(data, serializer):
+    errors = wrong_types(data, serializer)
+    if errors:
+        raise ValidationError(errors)
+
+
 def as_api_error(exc):
     """A Django ValidationError from a service, as the API's 400 body."""
     if hasattr(exc, "error_dict"):
@@ -304,13 +329,18 @@ class StaffWriteMixin:
             response["Location"] = str(response.data["url"])
         return response
 
-    def validated(self, request, serializer_class, instance=None):
+    def validated(self, request, serializer_class, instance=None, *, expected=None):
+        """The body's values, checked; then (for a PATCH) If-Match. The precondition comes after the
+        request's own checks (RFC 9110 §13.2.1): a bad body is a 400 whatever If-Match says."""
         data = request_body(request)
         refuse_unknown_fields(data, serializer_class)
         serializer = serializer_class(
             instance, data=data, partial=instance is not None, context=self.get_serializer_context()
         )
+        refuse_wrong_types(data, serializer)
         serializer.is_valid(raise_exception=True)
+        if expected is not None:
+            expected.append(self.expected_version(request, instance))
         values = dict(serializer.validated_data)
         if "source" in values:
             values["source"] = resolve_source(values["source"], user=request.user)
@@ -324,11 +354,11 @@ class EnrollmentWriteMixin(StaffWriteMixin):
     @transaction.atomic
     def partial_update(self, request, *args, **kwargs):
         enrollment = self.get_object()
-        expected = self.expected_version(request, enrollment)
-        values = self.validated(request, EnrollmentWriteSerializer, enrollment)
+        expected = []
+        values = self.validated(request, EnrollmentWriteSerializer, enrollment, expected=expected)
         self.run_service(
             lambda: services.enrollment_update(
-                enrollment=enrollment, user=request.user, via=VIA, expected_version=expected, **values
+                enrollment=enrollment, user=request.user, via=VIA, expected_version=expected[0], **values
             )
         )
         return self.written_response(request, enrollment)
@@ -360,11 +390,15 @@ class CertificationWriteMixin(StaffWriteMixin):
     @transaction.atomic
     def partial_update(self, request, *args, **kwargs):
         certification = self.get_object()
-        expected = self.expected_version(request, certification)
-        values = self.validated(request, CertificationWriteSerializer, certification)
+        expected = []
+        values = self.validated(request, CertificationWriteSerializer, certification, expected=expected)
         self.run_service(
             lambda: services.certification_update(
-                certification=certification, user=request.user, via=VIA, expected_version=expected, **values
+                certification=certification,
+                user=request.user,
+                via=VIA,
+                expected_version=expected[0],
+                **values,
             )
         )
         return self.written_response(request, certification)
