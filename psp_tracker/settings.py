@@ -365,7 +365,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     # Writes take JSON only: the schema documents one body format, which refuses unknown fields.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter's, with a slug that names no record a 404 (jurisdictions/api/filtering.py).
+    "DEFAULT_FILTER_BACKENDS": ["jurisdictions.api.filtering.ApiFilterBackend"],
     # page and page_size: 50 by default, at most 500 (see the module).
     "DEFAULT_PAGINATION_CLASS": "jurisdictions.api.pagination.ApiPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

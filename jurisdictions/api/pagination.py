@@ -23,6 +23,14 @@ MAX_PAGE_SIZE = 500
 CURSOR = "cursor"
 
 
+class NotFoundNaming(NotFound):
+    """A 404 whose problem names the parameter that points nowhere (api/errors.py reads it)."""
+
+    def __init__(self, parameter, detail):
+        super().__init__(detail)
+        self.parameter = parameter
+
+
 def _whole_number(request, name, default):
     raw = request.query_params.get(name)
     if raw is None:
@@ -85,8 +93,10 @@ class ApiPagination(PageNumberPagination):
         try:
             self.cursor_page = paginator.walk(cursor)
         except InvalidCursor:
-            raise ValidationError(
-                {CURSOR: ["This cursor is not one the API gave; start again with cursor= (empty)."]}
+            # A cursor names a page, as `page` does: one that does not exist is a 404 (any string
+            # is a well-formed cursor, so the schema cannot call it invalid).
+            raise NotFoundNaming(
+                CURSOR, "This cursor is not one the API gave; start again with cursor= (empty)."
             ) from None
         self.count = paginator.count
         return self.cursor_page.rows

@@ -70,7 +70,7 @@ PROBLEM_ERROR_SCHEMA = {
 READ_ERRORS = {
     "400": "A query parameter has a bad value or is unknown; `errors` names it.",
     "401": "The token or session given is not valid (reading needs none).",
-    "404": "No such resource, or a page past the end.",
+    "404": "No such resource, a page past the end, a cursor the API did not give, or a filter slug naming no record.",
     "406": "No representation matches the Accept header.",
     "429": "Too many requests; see Retry-After.",
 }

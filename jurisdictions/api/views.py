@@ -9,8 +9,6 @@ and go through the same services, rule, roles and history as the admin.
 
 from django.db.models import Count, Q
 from django.http import Http404, StreamingHttpResponse
-from django_filters.rest_framework import DjangoFilterBackend
-from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, renderers, viewsets
@@ -29,6 +27,7 @@ from ..models import (
 )
 from ..transfer import csvio
 from .conditional import ConditionalGetMixin
+from .filtering import ApiFilterBackend, checked
 from .schema import RETRY_AFTER, read_responses
 from .serializers import (
     CertificationDetailSerializer,
@@ -111,6 +110,8 @@ class ApiViewSetMixin(ConditionalGetMixin):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if getattr(self, request.method.lower(), None) is None:
+            return  # a method the resource does not offer: its 405 comes from dispatch
         if getattr(self, "filterset_class", None) is None or self.action != "list":
             # Without a FilterSet to report them (no FilterSet, or one record), unknown parameters
             # are refused here, so that a typo never passes unnoticed.
@@ -193,9 +194,7 @@ class JurisdictionViewSet(
         return super().list(request, *args, **kwargs)
 
     def csv_response(self, request):
-        filterset = DjangoFilterBackend().get_filterset(request, Jurisdiction.objects.all(), self)
-        if not filterset.is_valid():
-            raise translate_validation(filterset.errors)
+        filterset = checked(ApiFilterBackend().get_filterset(request, Jurisdiction.objects.all(), self))
         lines = csvio.iter_export_csv(filterset.qs, **filterset.export_scope())
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="jurisdictions.csv"'
