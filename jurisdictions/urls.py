@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import feeds, views
+from . import downloads, feeds, views
 
 app_name = "jurisdictions"
 
@@ -26,5 +26,9 @@ urlpatterns = [
         name="jurisdiction-atom",
     ),
     path("feeds/changes/", feeds.StatusChangesFeed(), name="changes-feed"),
+    path("downloads/", downloads.downloads_page, name="downloads"),
+    path("downloads/datapackage.json", downloads.package_json, name="datapackage"),
+    path("downloads/<slug:name>.csv", downloads.table_csv, name="download-table"),
+    path("data/", downloads.codebook, name="codebook"),
     path("feeds/changes/atom/", feeds.atom(feeds.StatusChangesFeed)(), name="changes-atom"),
 ]

@@ -382,6 +382,14 @@ REST_FRAMEWORK = {
     },
 }
 
+# The licence stated in the bulk data package (/downloads/datapackage.json). The data are facts
+# compiled from public documents, each cited; attribution is asked for, nothing more.
+DATA_PACKAGE_LICENSE = {
+    "name": "ODC-BY-1.0",
+    "path": "https://opendatacommons.org/licenses/by/1-0/",
+    "title": "Open Data Commons Attribution License v1.0",
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "PSP Tracker API",
     "DESCRIPTION": (

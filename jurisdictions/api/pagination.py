@@ -31,7 +31,7 @@ class NotFoundNaming(NotFound):
         self.parameter = parameter
 
 
-def _whole_number(request, name, default):
+def whole_number(request, name, default):
     raw = request.query_params.get(name)
     if raw is None:
         return default
@@ -61,7 +61,7 @@ class ApiPagination(PageNumberPagination):
     last_page_strings = ()
 
     def get_page_size(self, request):
-        return min(_whole_number(request, self.page_size_query_param, self.page_size), self.max_page_size)
+        return min(whole_number(request, self.page_size_query_param, self.page_size), self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
@@ -73,7 +73,7 @@ class ApiPagination(PageNumberPagination):
         cursor = request.query_params.get(CURSOR)
         if cursor is not None:
             return self._walk(paginator, cursor, request)
-        number = _whole_number(request, self.page_query_param, 1)
+        number = whole_number(request, self.page_query_param, 1)
         try:
             self.page = paginator.page(number)
         except InvalidPage:

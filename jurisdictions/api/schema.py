@@ -3,6 +3,8 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
+from ..filters import SEARCH_MAX_LENGTH
+
 ERROR_DETAIL = {
     "type": "object",
     "properties": {"detail": {"type": "string", "description": "What went wrong, in words."}},
@@ -107,6 +109,16 @@ RESPONSE_VALIDATORS = {
     },
     "Last-Modified": {"description": "When the data last changed (HTTP date).", "schema": {"type": "string"}},
 }
+SLUG_PATTERN = "^[-a-zA-Z0-9_]+$"
+# What the filters check beyond the type drf-spectacular infers (filters.py): a slug's shape, the
+# search's length and its refusal of NUL characters, the answer's `<code>:<answer>` form. A
+# well-formed slug or requirement code that names nothing is a 404 (filtering.py).
+PARAMETER_CONSTRAINTS = {
+    "program": {"pattern": SLUG_PATTERN},
+    "jurisdiction": {"pattern": SLUG_PATTERN},
+    "search": {"maxLength": SEARCH_MAX_LENGTH, "pattern": "^[^\\u0000]*$"},
+    "answer": {"items": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+:(yes|no|not_applicable|unknown)$"}},
+}
 # Filter parameters whose empty value means "any" (the page's form sends them so): documented as
 # allowed, so that a client may send them and a fuzzer does not take them for invalid input.
 SECURITY_SCHEMES = [{"tokenAuth": []}, {"cookieAuth": []}]
@@ -152,6 +164,11 @@ def complete_contract(result, generator, request, public):
                 for parameter in parameters:
                     if parameter["in"] == "query" and parameter["name"] in _EMPTY_ALLOWED:
                         parameter["allowEmptyValue"] = True
+                    if parameter["in"] == "query" and parameter["name"] in PARAMETER_CONSTRAINTS:
+                        parameter["schema"] = {
+                            **parameter["schema"],
+                            **PARAMETER_CONSTRAINTS[parameter["name"]],
+                        }
             else:
                 operation["security"] = SECURITY_SCHEMES
                 body = operation.get("requestBody")

@@ -28,6 +28,7 @@ from ..models import (
 from ..transfer import csvio
 from .conditional import ConditionalGetMixin
 from .filtering import ApiFilterBackend, checked
+from .pagination import whole_number
 from .schema import RETRY_AFTER, read_responses
 from .serializers import (
     CertificationDetailSerializer,
@@ -195,6 +196,9 @@ class JurisdictionViewSet(
 
     def csv_response(self, request):
         filterset = checked(ApiFilterBackend().get_filterset(request, Jurisdiction.objects.all(), self))
+        # Not paginated, but the page parameters are still checked as the schema types them.
+        self.paginator.get_page_size(request)
+        whole_number(request, self.paginator.page_query_param, 1)
         lines = csvio.iter_export_csv(filterset.qs, **filterset.export_scope())
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="jurisdictions.csv"'
