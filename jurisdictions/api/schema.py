@@ -171,6 +171,10 @@ def complete_contract(result, generator, request, public):
                         }
             else:
                 operation["security"] = SECURITY_SCHEMES
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] == "header" and parameter["name"] == "If-Match":
+                        # Blank is the same as absent: 428 (writes.py).
+                        parameter["schema"] = {**parameter["schema"], "minLength": 1}
                 body = operation.get("requestBody")
                 if body:
                     body["content"] = {"application/json": body["content"]["application/json"]}

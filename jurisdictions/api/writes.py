@@ -295,8 +295,9 @@ class StaffWriteMixin:
     def expected_version(self, request, instance):
         """The version the client's If-Match stands for; 412 when it is not the current one."""
         header = request.headers.get("If-Match")
-        if header is None:
-            raise PreconditionRequired()  # a client that omits it would overwrite silently
+        if header is None or not header.strip():
+            # A client that omits it (or sends it blank) would overwrite silently.
+            raise PreconditionRequired()
         etags = parse_etags(header)
         if "*" in etags:
             return instance.version
