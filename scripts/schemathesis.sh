@@ -80,7 +80,16 @@ scripts="$PWD/scripts"
     --max-examples "${SCHEMATHESIS_EXAMPLES:-100}" \
     ${SCHEMATHESIS_SEED:+--seed "$SCHEMATHESIS_SEED"} \
     --request-timeout 30
-) || status=$?
+) 2>&1 | tee "$workdir/report.txt" || status=$?
+
+# SCHEMATHESIS_MIN_CASES: fail a run that tried fewer cases than asked for (CI: 5,000), so that a
+# schema change which starves the generator cannot pass unnoticed.
+cases="$(grep -Eo '[0-9]+ generated' "$workdir/report.txt" | tail -1 | grep -Eo '[0-9]+' || echo 0)"
+echo "== schemathesis: $cases cases"
+if [ "$status" -eq 0 ] && [ "$cases" -lt "${SCHEMATHESIS_MIN_CASES:-0}" ]; then
+  echo "== schemathesis ran $cases cases, fewer than SCHEMATHESIS_MIN_CASES=${SCHEMATHESIS_MIN_CASES}" >&2
+  status=1
+fi
 
 if [ "$status" -ne 0 ]; then
   echo "== schemathesis failed ($status); the server's log ends with:" >&2
