@@ -90,7 +90,8 @@ class AnonymousRateLimitMiddleware:
         wait = count_hit("page", ident, self.page_rate)
         if wait is not None:
             return self._refused(request, ident, wait, f"more than {settings.PUBLIC_RATE} pages")
-        if request.GET.get("format") == "csv":
+        # The data package's CSV files (/downloads/*.csv) cost like a CSV export of the list.
+        if request.GET.get("format") == "csv" or path.endswith(".csv"):
             wait = count_hit("csv", ident, self.csv_rate)
             if wait is not None:
                 return self._refused(

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.test import Client, override_settings
 
 from jurisdictions.cache import bump_data_version
 from jurisdictions.models import Certification, Enrollment, Jurisdiction, Source, StatusChange
@@ -143,3 +144,10 @@ def test_the_downloads_page_and_the_codebook_explain_every_column(client, seed):
     assert "<code>letter_sent</code>: Letter sent" in codebook
     footer = client.get("/").content.decode()
     assert 'href="/downloads/"' in footer and 'href="/data/"' in footer
+
+
+def test_package_csv_downloads_count_against_the_csv_rate(seed):
+    with override_settings(PUBLIC_CSV_RATE="2/minute"):
+        fresh = Client()  # the middleware reads the rate when it is built
+        codes = [fresh.get("/downloads/sources.csv").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
