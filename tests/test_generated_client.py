@@ -19,7 +19,9 @@ from rest_framework.authtoken.models import Token
 from psp_tracker.throttles import AnonRateThrottle
 from tests.factories import StaffUserFactory, seed_psp_2017
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# A live server needs committed data; serialized_rollback restores what the data migrations wrote
+# (the PSP, the roles) for the tests that follow.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 CONFIG = "project_name_override: psp-client\npackage_name_override: psp_client\npost_hooks: []\n"

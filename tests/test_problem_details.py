@@ -142,3 +142,11 @@ def test_a_value_of_the_wrong_json_type_is_refused(staff):
     response = staff.post(f"{API}/jurisdictions/", {"name": 0, "state": "AK"}, format="json")
     assert response.status_code == 400
     assert list(errors_of(response)) == ["name"]
+
+
+def test_a_value_longer_than_its_limit_is_refused_even_when_whitespace_pads_it(staff):
+    response = staff.post(
+        f"{API}/jurisdictions/", {"name": " " * 5 + "x" * 198, "state": "AK"}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(errors_of(response)) == ["name"]

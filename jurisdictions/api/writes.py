@@ -221,6 +221,10 @@ def wrong_types(data, serializer, prefix=""):
                 errors.update(wrong_types(value, field, f"{prefix}{name}."))
         elif isinstance(field, STRING_FIELDS) and not isinstance(value, str):
             errors[f"{prefix}{name}"] = [f"Must be a string, not {type(value).__name__}."]
+        elif getattr(field, "max_length", None) and len(value) > field.max_length:
+            # DRF trims surrounding whitespace before it counts; the schema's maxLength counts what
+            # was sent, so the limit is checked here on that.
+            errors[f"{prefix}{name}"] = [f"Ensure this field has no more than {field.max_length} characters."]
     return errors
 
 
