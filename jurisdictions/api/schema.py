@@ -3,7 +3,7 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from ..filters import SEARCH_MAX_LENGTH
+from ..filters import SEARCH_MAX_LENGTH, JurisdictionFilter, StatusChangeFilter
 
 ERROR_DETAIL = {
     "type": "object",
@@ -121,6 +121,7 @@ PARAMETER_CONSTRAINTS = {
 }
 # Filter parameters whose empty value means "any" (the page's form sends them so): documented as
 # allowed, so that a client may send them and a fuzzer does not take them for invalid input.
+EMPTY_ALLOWED = frozenset(JurisdictionFilter.base_filters) | frozenset(StatusChangeFilter.base_filters)
 SECURITY_SCHEMES = [{"tokenAuth": []}, {"cookieAuth": []}]
 
 
@@ -162,7 +163,7 @@ def complete_contract(result, generator, request, public):
                     "headers": RESPONSE_VALIDATORS,
                 }
                 for parameter in parameters:
-                    if parameter["in"] == "query" and parameter["name"] in _EMPTY_ALLOWED:
+                    if parameter["in"] == "query" and parameter["name"] in EMPTY_ALLOWED:
                         parameter["allowEmptyValue"] = True
                     if parameter["in"] == "query" and parameter["name"] in PARAMETER_CONSTRAINTS:
                         parameter["schema"] = {
@@ -202,17 +203,3 @@ def _close(schemas, schema, seen=None):
         schema["additionalProperties"] = False
         for child in schema.get("properties", {}).values():
             _close(schemas, child, seen)
-
-
-def _filter_names():
-    from ..filters import JurisdictionFilter, StatusChangeFilter
-
-    return frozenset(JurisdictionFilter.base_filters) | frozenset(StatusChangeFilter.base_filters)
-
-
-class _LazyNames:
-    def __contains__(self, name):
-        return name in _filter_names()
-
-
-_EMPTY_ALLOWED = _LazyNames()
