@@ -150,3 +150,9 @@ def test_a_value_longer_than_its_limit_is_refused_even_when_whitespace_pads_it(s
     )
     assert response.status_code == 400
     assert list(errors_of(response)) == ["name"]
+
+
+def test_an_empty_format_is_a_400_naming_it(client):
+    response = client.get(f"{API}/jurisdictions/?format=")
+    assert response.status_code == 400
+    assert list(errors_of(response)) == ["format"]

@@ -86,6 +86,10 @@ class ApiViewSetMixin(ConditionalGetMixin):
     ]
 
     def perform_content_negotiation(self, request, force=False):
+        if request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) == "" and not force:
+            # DRF would read an empty format= as none; the schema says it is one of a list.
+            formats = ", ".join(r.format for r in self.get_renderers())
+            raise ValidationError({"format": [f"An empty format; use one of: {formats}, or leave it out."]})
         try:
             return super().perform_content_negotiation(request, force)
         except Http404:

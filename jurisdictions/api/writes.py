@@ -224,7 +224,8 @@ def wrong_types(data, serializer, prefix=""):
         elif getattr(field, "max_length", None) and len(value) > field.max_length:
             # DRF trims surrounding whitespace before it counts; the schema's maxLength counts what
             # was sent, so the limit is checked here on that.
-            errors[f"{prefix}{name}"] = [f"Ensure this field has no more than {field.max_length} characters."]
+            message = field.error_messages["max_length"].format(max_length=field.max_length)
+            errors[f"{prefix}{name}"] = [message]
     return errors
 
 
