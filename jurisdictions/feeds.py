@@ -1,12 +1,22 @@
-"""RSS feeds of status changes: one for every program, one per program."""
+"""Feeds of status changes, RSS and Atom: all changes, per program, per jurisdiction, and for any
+filtered list (the list's own `JurisdictionFilter` parameters: /jurisdictions/feed/?state=CA).
+
+Each RSS class has an Atom twin (`atom()` below) at the same address plus `atom/`; the page that
+shows the same list links both with rel="alternate".
+"""
 
 from django.contrib.syndication.views import Feed
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.feedgenerator import Rss201rev2Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 
-from .models import Program, StatusChange
+from psp_tracker.middleware import wants_json
+from psp_tracker.problems import problem_response
+
+from .filters import JurisdictionFilter
+from .models import Enrollment, Jurisdiction, Program, StatusChange
 
 FEED_LENGTH = 50
 
@@ -29,11 +39,15 @@ class StatusChangesFeed(Feed):
     def items(self):
         return self.changes()[:FEED_LENGTH]
 
-    def item_title(self, item):
+    def as_title(self, text):
         # Feed readers show an RSS title as HTML once the XML is parsed, and Django's generator only
-        # XML-escapes it: escaped for HTML here too, a name holding <b> is shown as text.
+        # XML-escapes it: escaped for HTML here too, a name holding <b> is shown as text. An Atom
+        # title is text (no type="html"), so it stays as it is.
+        return text if issubclass(self.feed_type, Atom1Feed) else escape(text)
+
+    def item_title(self, item):
         origin = item.get_from_status_display() or "New"
-        return escape(
+        return self.as_title(
             f"{item.enrollment.jurisdiction}: {origin} → {item.get_to_status_display()} "
             f"({item.enrollment.program.name})"
         )
@@ -61,6 +75,10 @@ class StatusChangesFeed(Feed):
     def item_pubdate(self, item):
         return item.changed_at
 
+    def item_updateddate(self, item):
+        # Atom requires <updated> in every entry; a recorded change is not edited afterwards.
+        return item.changed_at
+
     def item_categories(self, item):
         return [item.enrollment.program.slug, item.to_status]
 
@@ -70,7 +88,7 @@ class ProgramStatusChangesFeed(StatusChangesFeed):
         return get_object_or_404(Program, slug=slug)
 
     def title(self, obj):
-        return escape(f"PSP Tracker: status changes in the {obj.name}")
+        return self.as_title(f"PSP Tracker: status changes in the {obj.name}")
 
     def description(self, obj):
         return f"Every recorded change of a jurisdiction's status in the {obj.name}, newest first."
@@ -80,3 +98,76 @@ class ProgramStatusChangesFeed(StatusChangesFeed):
 
     def items(self, obj):
         return self.changes().filter(enrollment__program=obj)[:FEED_LENGTH]
+
+
+class JurisdictionStatusChangesFeed(StatusChangesFeed):
+    """One jurisdiction's changes, in every program."""
+
+    def get_object(self, request, slug):
+        return get_object_or_404(Jurisdiction, slug=slug)
+
+    def title(self, obj):
+        return self.as_title(f"PSP Tracker: status changes of {obj}")
+
+    def description(self, obj):
+        return f"Every recorded change of the status of {obj} in a federal partnership program, newest first."
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def items(self, obj):
+        return self.changes().filter(enrollment__jurisdiction=obj)[:FEED_LENGTH]
+
+
+class FilteredStatusChangesFeed(StatusChangesFeed):
+    """The changes of the jurisdictions a filtered list shows, with the list's parameters
+    (/jurisdictions/feed/?state=CA&status=letter_sent). Program, status and answer filters describe
+    one enrollment (filters.py), so only that enrollment's changes are included; a bad value or an
+    unknown parameter is a 400 naming it, as on the list."""
+
+    def __call__(self, request, *args, **kwargs):
+        filterset = JurisdictionFilter(request.GET, queryset=Jurisdiction.objects.all())
+        if not filterset.is_valid():
+            errors = [(name, message) for name, messages in filterset.errors.items() for message in messages]
+            detail = "Not a filter of the jurisdiction list: " + "; ".join(f"{n}: {m}" for n, m in errors)
+            if wants_json(request):
+                return problem_response(400, detail, errors)
+            return HttpResponse(detail, status=400, content_type="text/plain; charset=utf-8")
+        request.feed_filterset = filterset
+        return super().__call__(request, *args, **kwargs)
+
+    def get_object(self, request):
+        return request.feed_filterset
+
+    def query(self, filterset):
+        return filterset.data.urlencode()
+
+    def title(self, obj):
+        query = self.query(obj)
+        return self.as_title(f"PSP Tracker: status changes of the jurisdictions where {query or 'any'}")
+
+    def description(self, obj):
+        return (
+            "Every recorded change of status of the jurisdictions the list shows with these filters, "
+            "newest first."
+        )
+
+    def link(self, obj):
+        query = self.query(obj)
+        return reverse("jurisdictions:jurisdiction-list") + (f"?{query}" if query else "")
+
+    def items(self, obj):
+        enrollments = obj.enrollment_conditions()
+        if enrollments is None:
+            enrollments = Enrollment.objects.all()
+        chosen = enrollments.filter(jurisdiction__in=obj.qs.order_by().values("pk")).values("pk")
+        return self.changes().filter(enrollment__in=chosen)[:FEED_LENGTH]
+
+
+def atom(feed_class):
+    """The Atom twin of an RSS feed class: the same items, titles and links."""
+    return type(
+        f"Atom{feed_class.__name__}",
+        (feed_class,),
+        {"feed_type": Atom1Feed, "subtitle": feed_class.description},
+    )

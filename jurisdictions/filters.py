@@ -138,7 +138,9 @@ def without_empty_values(data, filters):
     kept = data.copy()
     for name in filters:
         if name in kept:
-            values = [value for value in kept.getlist(name) if value.strip()]
+            # Exactly empty, or blank text: " " for a date-time or a choice is a value, refused.
+            text = type(filters[name]) is django_filters.CharFilter
+            values = [value for value in kept.getlist(name) if (value.strip() if text else value != "")]
             if values:
                 kept.setlist(name, values)
             else:

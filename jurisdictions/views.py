@@ -110,6 +110,18 @@ def home(request):
 
 
 @cache_public_page
+def program_list(request):
+    """Every program with its agency, dates, number of requirements and enrollments per status."""
+    programs = Program.objects.select_related("source").with_overview()
+    statuses = Enrollment.Status.choices[::-1]
+    rows = [
+        {"program": program, "counts": [(value, getattr(program, f"n_{value}")) for value, _ in statuses]}
+        for program in programs
+    ]
+    return render(request, "jurisdictions/program_list.html", {"rows": rows, "statuses": statuses})
+
+
+@cache_public_page
 def program_detail(request, slug):
     return _render_program(request, get_object_or_404(Program.objects.select_related("source"), slug=slug))
 
@@ -175,6 +187,8 @@ def jurisdiction_list(request):
         "rows": [],
         "query": query.urlencode(),
         "csv_query": list_page.query_with(query, page_size=None, format="csv"),
+        # The feed of the same list: the same filters (feeds.FilteredStatusChangesFeed).
+        "feed_query": list_page.query_with(query, page_size=None),
         "sorted_by": sorted_by,
         "columns": columns,
     }

@@ -21,6 +21,8 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse, HttpResponseNotAllowed
 
+from .problems import problem_response
+
 REFUSED_EVERYWHERE = {"TRACE", "TRACK", "CONNECT"}
 PUBLIC_METHODS = ("GET", "HEAD", "OPTIONS")
 OWN_METHOD_HANDLING = ("/api/", "/admin/")
@@ -75,13 +77,35 @@ class StrictHostMiddleware:
         return self.get_response(request)
 
 
+def _declared_length(request):
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
 class MethodPolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         method = request.method.upper()
+        if (
+            request.path.startswith("/api/")
+            and _declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        ):
+            # DRF's parsers read the stream without Django's size check: refused here, unread.
+            return problem_response(
+                413,
+                f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                [("body", "Too large.")],
+            )
         if method in REFUSED_EVERYWHERE:
+            if request.path.startswith("/api/"):
+                # Every answer under the API is problem details (issue 16).
+                return problem_response(
+                    405, f"Method “{method}” is not allowed.", Allow=", ".join(PUBLIC_METHODS)
+                )
             return HttpResponseNotAllowed(PUBLIC_METHODS)
         if not request.path.startswith(OWN_METHOD_HANDLING) and method not in ("GET", "HEAD"):
             if method == "OPTIONS":

@@ -19,8 +19,10 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.template.loader import render_to_string
+
+from .problems import problem_response
 
 logger = logging.getLogger("psp_tracker.request")
 
@@ -134,7 +136,7 @@ def database_unavailable_response(request):
     """503 with a short explanation, never a traceback; it touches neither the database nor the session."""
     message = "The database is unavailable at the moment. Please try again in a few seconds."
     if wants_json(request):
-        response = JsonResponse({"detail": message}, status=503)
+        response = problem_response(503, message)
     else:
         try:
             # No request (so no context processors, which could read the session from the database).

@@ -21,9 +21,10 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import caches
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 
 from .middleware import client_ip, wants_json
+from .problems import problem_response
 
 logger = logging.getLogger("psp_tracker.ratelimit")
 
@@ -60,7 +61,7 @@ def count_hit(scope, ident, rate, now=None):
 def too_many_requests(request, retry_after, what):
     message = f"Too many requests: {what}. Please wait {retry_after} seconds."
     if wants_json(request):
-        response = JsonResponse({"detail": message}, status=429)
+        response = problem_response(429, message)
     else:
         response = HttpResponse(
             f"<!doctype html><title>Too many requests</title><h1>Too many requests</h1><p>{message}</p>",
@@ -89,7 +90,8 @@ class AnonymousRateLimitMiddleware:
         wait = count_hit("page", ident, self.page_rate)
         if wait is not None:
             return self._refused(request, ident, wait, f"more than {settings.PUBLIC_RATE} pages")
-        if request.GET.get("format") == "csv":
+        # The data package's CSV files (/downloads/*.csv) cost like a CSV export of the list.
+        if request.GET.get("format") == "csv" or path.endswith(".csv"):
             wait = count_hit("csv", ident, self.csv_rate)
             if wait is not None:
                 return self._refused(

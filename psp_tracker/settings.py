@@ -113,6 +113,8 @@ ALLOWED_HOSTS = list(
     dict.fromkeys(h.rpartition(":")[0] if h in ALLOWED_HOST_PORTS else h for h in _HOST_ENTRIES)
 )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# A failed CSRF check under /api/ is a problem-details 403, like every API error (issue 16).
+CSRF_FAILURE_VIEW = "psp_tracker.errors.csrf_failure"
 # The site's public origin (https://psp.example.org): when set, absolute URLs in API bodies and feeds
 # are built from it, never from the request's Host header (psp_tracker/guards.py).
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL").strip().rstrip("/")
@@ -363,10 +365,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Writes take JSON only: the schema documents one body format, which refuses unknown fields.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # django-filter's, with a slug that names no record a 404 (jurisdictions/api/filtering.py).
+    "DEFAULT_FILTER_BACKENDS": ["jurisdictions.api.filtering.ApiFilterBackend"],
     # page and page_size: 50 by default, at most 500 (see the module).
     "DEFAULT_PAGINATION_CLASS": "jurisdictions.api.pagination.ApiPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every API error as problem details (RFC 9457), JSON whatever format was asked.
+    "EXCEPTION_HANDLER": "jurisdictions.api.errors.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "psp_tracker.throttles.AnonRateThrottle",
         "psp_tracker.throttles.UserRateThrottle",
@@ -375,6 +382,14 @@ REST_FRAMEWORK = {
         "anon": env_rate("API_ANON_RATE", "1000/hour"),
         "user": env_rate("API_USER_RATE", "10000/hour"),
     },
+}
+
+# The licence stated in the bulk data package (/downloads/datapackage.json). The data are facts
+# compiled from public documents, each cited; attribution is asked for, nothing more.
+DATA_PACKAGE_LICENSE = {
+    "name": "ODC-BY-1.0",
+    "path": "https://opendatacommons.org/licenses/by/1-0/",
+    "title": "Open Data Commons Attribution License v1.0",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -393,6 +408,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "jurisdictions.api.urls.describe_id_parameters",
+        # Problem-details errors, conditional requests, empty values, closed bodies, public reads.
+        "jurisdictions.api.schema.complete_contract",
     ],
 }
 

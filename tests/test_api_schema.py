@@ -86,11 +86,11 @@ def test_reading_needs_no_token_and_the_only_writes_are_the_staff_ones(schema):
     writes = {}
     for path, operations in schema["paths"].items():
         if "get" in operations:
-            assert {} in operations["get"]["security"], path
+            assert operations["get"]["security"] == [], path  # public: no padlock
         for method, operation in operations.items():
             if method != "get":
                 writes.setdefault(path, []).append(method)
-                assert {} not in operation["security"], (method, path)
+                assert operation["security"] and {} not in operation["security"], (method, path)
     assert writes == {
         "/api/v1/certifications/{id}/": ["patch"],
         "/api/v1/enrollments/": ["post"],
@@ -143,7 +143,7 @@ def test_the_filter_parameters_and_csv_format_are_documented(schema):
         "application/json",
         "text/csv",
     ]
-    assert sorted(operation["responses"]["400"]["content"]) == ["application/json"]
+    assert sorted(operation["responses"]["400"]["content"]) == ["application/problem+json"]
     feed = schema["paths"]["/api/v1/status-changes/"]["get"]
     assert sorted(p["name"] for p in feed["parameters"] if p["in"] == "query") == [
         "cursor",
@@ -230,7 +230,8 @@ def test_the_response_schema_lists_exactly_the_fields_returned(client, schema, d
 def test_error_responses_conform_to_the_schema(client, schema, data, template, url, code):
     response = client.get(url)
     assert response.status_code == code
-    validate(schema, response.json(), response_schema(schema, template, code))
+    assert response["Content-Type"] == "application/problem+json"
+    validate(schema, response.json(), response_schema(schema, template, code, "application/problem+json"))
 
 
 # --- Interactive docs ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from jurisdictions.models import Certification, Enrollment, Jurisdiction, Source, StatusChange
 from tests.factories import EnrollmentFactory, JurisdictionFactory, StaffUserFactory
+from tests.problems import detail_of, errors_of
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,7 @@ def test_a_reviewer_takes_stockton_to_participating_through_the_urls_of_the_payl
 
     refused = reviewer.patch(enrollment["url"], {"status": "participating"}, format="json")
     assert refused.status_code == 400
-    assert refused.json() == {
+    assert errors_of(refused) == {
         "status": [
             "Status cannot be participating until every requirement is answered yes; "
             "not yet: facility_access, release_notice, hold_request."
@@ -133,9 +134,9 @@ def test_an_editor_cannot_admit_through_the_api(editor, stockton):
     stockton.certifications.update(answer="yes")
     response = editor.patch(enrollment_url(stockton), {"status": "participating"}, format="json")
     assert response.status_code == 403
-    assert response.json() == {
-        "detail": "Only reviewers can set an enrollment to participating; ask a reviewer to admit it."
-    }
+    assert detail_of(response) == (
+        "Only reviewers can set an enrollment to participating; ask a reviewer to admit it."
+    )
     stockton.refresh_from_db()
     assert (stockton.status, stockton.version) == ("letter_sent", 1)
 
@@ -280,7 +281,7 @@ def test_a_new_enrollment_cannot_start_participating(reviewer):
         format="json",
     )
     assert response.status_code == 400
-    assert "not yet: facility_access, release_notice, hold_request" in response.json()["status"][0]
+    assert "not yet: facility_access, release_notice, hold_request" in errors_of(response)["status"][0]
     assert not Enrollment.objects.exists()
 
 
@@ -294,10 +295,11 @@ def test_a_new_enrollment_cannot_start_participating(reviewer):
         ({"letter_sent_on": "3 August"}, "letter_sent_on", "Date has wrong format."),
         ({"version": 7}, "version", "“version” cannot be written here"),
         ({"stauts": "pending"}, "stauts", "“stauts” cannot be written here"),
-        ({"source": {"url": "https://example.org"}}, "source", "This field is required."),
+        ({"source": {"url": "https://example.org"}}, "source.title", "This field is required."),
+        ({"source": {"title": "T", "pages": 3}}, "source.pages", "“pages” is not a field of a source"),
         (
             {"response_due_on": "2017-07-01"},
-            "__all__",
+            "body",
             "Constraint “jurisdictions_enrollment_due_after_letter”",
         ),
     ],
@@ -305,8 +307,8 @@ def test_a_new_enrollment_cannot_start_participating(reviewer):
 def test_bad_enrollment_input_is_a_400_naming_the_field(editor, stockton, body, field, message):
     response = editor.patch(enrollment_url(stockton), body, format="json")
     assert response.status_code == 400
-    assert field in response.json()
-    assert message in str(response.json()[field])
+    assert field in errors_of(response)
+    assert message in str(errors_of(response)[field])
     stockton.refresh_from_db()
     assert stockton.version == 1
 
@@ -329,7 +331,7 @@ def test_a_duplicate_jurisdiction_or_enrollment_is_a_400(editor, stockton):
         "/api/v1/jurisdictions/", {"name": "Stockton", "state": "CA", "kind": "city"}, format="json"
     )
     assert response.status_code == 400
-    assert list(response.json()) == ["slug"]
+    assert list(errors_of(response)) == ["slug"]
     response = editor.post(
         "/api/v1/enrollments/", {"jurisdiction": "stockton-ca", "program": "psp"}, format="json"
     )

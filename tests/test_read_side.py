@@ -18,6 +18,7 @@ from jurisdictions.etags import etag_for
 from jurisdictions.filters import JurisdictionFilter, count_key
 from jurisdictions.models import Certification, Enrollment, Jurisdiction, StatusChange
 from tests.factories import EnrollmentFactory, JurisdictionFactory, ProgramFactory, RequirementFactory
+from tests.problems import errors_of
 
 API = "/api/v1/jurisdictions/"
 HTML = "/jurisdictions/"
@@ -194,8 +195,6 @@ def test_cursor_pages_cost_the_same_at_the_start_and_deep(client, towns):
 @pytest.mark.parametrize(
     ("query", "named"),
     [
-        ("cursor=bogus", "cursor"),
-        ("cursor=aWQ6eHl6", "cursor"),  # "id:xyz"
         ("cursor=&page=2", "page"),
         ("cursor=&ordering=name", "ordering"),
     ],
@@ -203,7 +202,14 @@ def test_cursor_pages_cost_the_same_at_the_start_and_deep(client, towns):
 def test_a_bad_cursor_or_a_cursor_with_pages_or_ordering_is_a_400_naming_it(client, towns, query, named):
     response = client.get(f"{API}?{query}")
     assert response.status_code == 400
-    assert list(response.json()) == [named]
+    assert list(errors_of(response)) == [named]
+
+
+@pytest.mark.parametrize("cursor", ["bogus", "aWQ6eHl6"])  # "id:xyz"
+def test_a_cursor_the_api_did_not_give_is_a_404_naming_it(client, towns, cursor):
+    response = client.get(f"{API}?cursor={cursor}")
+    assert response.status_code == 404
+    assert list(errors_of(response)) == ["cursor"]
 
 
 def test_the_html_list_refuses_a_cursor_by_name(client, towns):
@@ -316,5 +322,5 @@ def test_a_detail_refuses_list_filters_by_name_instead_of_applying_them(client, 
     slug = towns.first().slug
     response = client.get(f"{API}{slug}/?status=participating")
     assert response.status_code == 400
-    assert list(response.json()) == ["status"]
+    assert list(errors_of(response)) == ["status"]
     assert client.get(f"{API}{slug}/?format=json").status_code == 200

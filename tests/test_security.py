@@ -21,6 +21,7 @@ from rest_framework.throttling import AnonRateThrottle
 from psp_tracker import errors
 from psp_tracker.middleware import client_ip
 from psp_tracker.urls import handler400, handler403, handler404, handler500  # noqa: F401 (used by Django)
+from tests.problems import PROBLEM_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 LONG_SECRET = "k3y-" + "".join(chr(ord("a") + (i * 7) % 26) + str(i % 10) for i in range(40))
@@ -319,15 +320,15 @@ def test_error_pages_use_our_templates_and_show_no_detail(error_client, url, sta
 @pytest.mark.parametrize(
     ("url", "status", "keys"),
     [
-        ("/api/raise/500/", 500, ["detail"]),
-        ("/api/raise/db/", 503, ["detail"]),
-        ("/api/no/such/endpoint/", 404, ["detail"]),
+        ("/api/raise/500/", 500, PROBLEM_KEYS),
+        ("/api/raise/db/", 503, PROBLEM_KEYS),
+        ("/api/no/such/endpoint/", 404, PROBLEM_KEYS),
     ],
 )
 def test_api_errors_are_short_json(error_client, url, status, keys):
     response = error_client.get(url)
     assert response.status_code == status
-    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Content-Type"] == "application/problem+json"
     assert sorted(response.json()) == keys
     assert "secret" not in response.content.decode()
 

@@ -19,6 +19,7 @@ from tests.factories import (
     StaffUserFactory,
     psp,
 )
+from tests.problems import detail_of, errors_of
 from tests.test_admin import inline_data
 from tests.test_api_writes import token_client
 
@@ -90,7 +91,7 @@ def test_a_jurisdiction_create_that_loses_the_race_is_a_409_saying_it_exists(edi
         response = editor.post("/api/v1/jurisdictions/", {"name": "Memphis", "state": "TN"}, format="json")
     assert twin.done
     assert response.status_code == 409
-    assert "exists already" in response.json()["slug"][0]
+    assert "exists already" in errors_of(response)["slug"][0]
     # Nothing of this request is saved. (The stand-in twin was inserted inside our insert's
     # savepoint, so it is rolled back with it; a real twin is another request's, committed.)
     assert Jurisdiction.objects.count() == 0
@@ -105,7 +106,7 @@ def test_an_enrollment_create_that_loses_the_race_is_a_409_saying_it_exists(edit
             "/api/v1/enrollments/", {"jurisdiction": memphis.slug, "program": "psp"}, format="json"
         )
     assert response.status_code == 409
-    assert response.json() == {"program": ["“Memphis, TN” is already enrolled in “psp”."]}
+    assert errors_of(response) == {"program": ["“Memphis, TN” is already enrolled in “psp”."]}
     assert Enrollment.objects.count() == 0  # nothing of this request (nor the stand-in twin)
 
 
@@ -149,7 +150,7 @@ def test_deeply_nested_json_is_a_400(editor, method):
     url = f"/api/v1/enrollments/{enrollment.pk}/" if method == "patch" else "/api/v1/jurisdictions/"
     response = getattr(editor, method)(url, DEEP, content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"detail": "The JSON body is nested too deeply to be read."}
+    assert detail_of(response) == "The JSON body is nested too deeply to be read."
 
 
 @pytest.mark.parametrize("which", ["another enrollment's answer", "no answer at all"])

@@ -23,10 +23,19 @@ MAX_PAGE_SIZE = 500
 CURSOR = "cursor"
 
 
-def _whole_number(request, name, default):
+class NotFoundNaming(NotFound):
+    """A 404 whose problem names the parameter that points nowhere (api/errors.py reads it)."""
+
+    def __init__(self, parameter, detail):
+        super().__init__(detail)
+        self.parameter = parameter
+
+
+def whole_number(request, name, default):
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
+    # An empty value is refused like any other that is not a number (the schema types it).
     # ASCII digits only (str.isdigit and int() also take other scripts' digits).
     if not raw.isascii() or not raw.isdigit() or int(raw[:19]) < 1:
         raise ValidationError({name: [f"“{raw}” is not a whole number of at least 1."]})
@@ -52,7 +61,7 @@ class ApiPagination(PageNumberPagination):
     last_page_strings = ()
 
     def get_page_size(self, request):
-        return min(_whole_number(request, self.page_size_query_param, self.page_size), self.max_page_size)
+        return min(whole_number(request, self.page_size_query_param, self.page_size), self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
@@ -64,7 +73,7 @@ class ApiPagination(PageNumberPagination):
         cursor = request.query_params.get(CURSOR)
         if cursor is not None:
             return self._walk(paginator, cursor, request)
-        number = _whole_number(request, self.page_query_param, 1)
+        number = whole_number(request, self.page_query_param, 1)
         try:
             self.page = paginator.page(number)
         except InvalidPage:
@@ -84,8 +93,10 @@ class ApiPagination(PageNumberPagination):
         try:
             self.cursor_page = paginator.walk(cursor)
         except InvalidCursor:
-            raise ValidationError(
-                {CURSOR: ["This cursor is not one the API gave; start again with cursor= (empty)."]}
+            # A cursor names a page, as `page` does: one that does not exist is a 404 (any string
+            # is a well-formed cursor, so the schema cannot call it invalid).
+            raise NotFoundNaming(
+                CURSOR, "This cursor is not one the API gave; start again with cursor= (empty)."
             ) from None
         self.count = paginator.count
         return self.cursor_page.rows

@@ -1,9 +1,11 @@
 """URLs of the partner API, included under /api/v1/ (the version is in the path)."""
 
-from django.http import JsonResponse
 from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
+
+from psp_tracker.problems import problem_response
 
 from . import views as api
 
@@ -48,9 +50,11 @@ router.register("enrollments", api.EnrollmentViewSet, basename="enrollment")
 router.register("certifications", api.CertificationViewSet, basename="certification")
 
 
+@csrf_exempt
 def not_found(request, *args, **kwargs):
-    """Any other path under the API is a JSON 404, like the API's own."""
-    return JsonResponse({"detail": "Not found."}, status=404)
+    """Any other path under the API is a 404 problem, like the API's own, whatever the method
+    (csrf_exempt: a PATCH with a session cookie must learn that the path is wrong, not get a 403)."""
+    return problem_response(404, f"No API resource at {request.path}.")
 
 
 urlpatterns = [

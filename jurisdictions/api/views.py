@@ -9,8 +9,6 @@ and go through the same services, rule, roles and history as the admin.
 
 from django.db.models import Count, Q
 from django.http import Http404, StreamingHttpResponse
-from django_filters.rest_framework import DjangoFilterBackend
-from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, renderers, viewsets
@@ -29,6 +27,8 @@ from ..models import (
 )
 from ..transfer import csvio, geojson
 from .conditional import ConditionalGetMixin
+from .filtering import ApiFilterBackend, checked
+from .pagination import whole_number
 from .schema import RETRY_AFTER, read_responses
 from .serializers import (
     CertificationDetailSerializer,
@@ -138,6 +138,10 @@ class ApiViewSetMixin(ConditionalGetMixin):
     ]
 
     def perform_content_negotiation(self, request, force=False):
+        if request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) == "" and not force:
+            # DRF would read an empty format= as none; the schema says it is one of a list.
+            formats = ", ".join(r.format for r in self.get_renderers())
+            raise ValidationError({"format": [f"An empty format; use one of: {formats}, or leave it out."]})
         try:
             return super().perform_content_negotiation(request, force)
         except Http404:
@@ -145,6 +149,10 @@ class ApiViewSetMixin(ConditionalGetMixin):
             wanted = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE)
             if wanted is None:
                 raise
+            if getattr(self, request.method.lower(), None) is None:
+                # A method the resource does not offer: its 405 (or the 401/403 of a client that
+                # may not write at all) matters more than a format only the list offers.
+                return super().perform_content_negotiation(request, force=True)
             formats = ", ".join(r.format for r in self.get_renderers())
             raise ValidationError(
                 {"format": [f"“{wanted}” is not a format of this resource; use one of: {formats}."]}
@@ -159,6 +167,8 @@ class ApiViewSetMixin(ConditionalGetMixin):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if getattr(self, request.method.lower(), None) is None:
+            return  # a method the resource does not offer: its 405 comes from dispatch
         if getattr(self, "filterset_class", None) is None or self.action != "list":
             # Without a FilterSet to report them (no FilterSet, or one record), unknown parameters
             # are refused here, so that a typo never passes unnoticed.
@@ -252,9 +262,11 @@ class JurisdictionViewSet(
         return super().list(request, *args, **kwargs)
 
     def export_filterset(self, request):
-        filterset = DjangoFilterBackend().get_filterset(request, Jurisdiction.objects.all(), self)
-        if not filterset.is_valid():
-            raise translate_validation(filterset.errors)
+        """The checked FilterSet of an export (CSV, GeoJSON): not paginated, but the page
+        parameters are still checked as the schema types them."""
+        filterset = checked(ApiFilterBackend().get_filterset(request, Jurisdiction.objects.all(), self))
+        self.paginator.get_page_size(request)
+        whole_number(request, self.paginator.page_query_param, 1)
         return filterset
 
     def csv_response(self, request):

@@ -189,6 +189,50 @@ def refuse_unknown_fields(data, serializer_class):
                 for name in unknown
             }
         )
+    source = data.get("source")
+    if "source" in allowed and isinstance(source, dict):
+        # The schema says additionalProperties: false for the nested source too.
+        fields = SourceInputSerializer.Meta.fields
+        extra = sorted(set(source) - set(fields))
+        if extra:
+            raise ValidationError(
+                {
+                    "source": {
+                        name: [f"“{name}” is not a field of a source; fields: {', '.join(fields)}."]
+                        for name in extra
+                    }
+                }
+            )
+
+
+STRING_FIELDS = (serializers.CharField, serializers.ChoiceField, serializers.SlugRelatedField)
+
+
+def wrong_types(data, serializer, prefix=""):
+    """{name: [message]} for each value that is not a JSON string where the schema says string.
+    DRF would read 0 as "0"; the schema promises a string, so the API refuses anything else."""
+    errors = {}
+    for name, value in data.items():
+        field = serializer.fields.get(name)
+        if field is None or value is None:
+            continue
+        if isinstance(field, serializers.Serializer):
+            if isinstance(value, dict):
+                errors.update(wrong_types(value, field, f"{prefix}{name}."))
+        elif isinstance(field, STRING_FIELDS) and not isinstance(value, str):
+            errors[f"{prefix}{name}"] = [f"Must be a string, not {type(value).__name__}."]
+        elif getattr(field, "max_length", None) and len(value) > field.max_length:
+            # DRF trims surrounding whitespace before it counts; the schema's maxLength counts what
+            # was sent, so the limit is checked here on that.
+            message = field.error_messages["max_length"].format(max_length=field.max_length)
+            errors[f"{prefix}{name}"] = [message]
+    return errors
+
+
+def refuse_wrong_types(data, serializer):
+    errors = wrong_types(data, serializer)
+    if errors:
+        raise ValidationError(errors)
 
 
 def as_api_error(exc):
@@ -256,8 +300,9 @@ class StaffWriteMixin:
     def expected_version(self, request, instance):
         """The version the client's If-Match stands for; 412 when it is not the current one."""
         header = request.headers.get("If-Match")
-        if header is None:
-            raise PreconditionRequired()  # a client that omits it would overwrite silently
+        if header is None or not header.strip():
+            # A client that omits it (or sends it blank) would overwrite silently.
+            raise PreconditionRequired()
         etags = parse_etags(header)
         if "*" in etags:
             return instance.version
@@ -290,13 +335,18 @@ class StaffWriteMixin:
             response["Location"] = str(response.data["url"])
         return response
 
-    def validated(self, request, serializer_class, instance=None):
+    def validated(self, request, serializer_class, instance=None, *, expected=None):
+        """The body's values, checked; then (for a PATCH) If-Match. The precondition comes after the
+        request's own checks (RFC 9110 §13.2.1): a bad body is a 400 whatever If-Match says."""
         data = request_body(request)
         refuse_unknown_fields(data, serializer_class)
         serializer = serializer_class(
             instance, data=data, partial=instance is not None, context=self.get_serializer_context()
         )
+        refuse_wrong_types(data, serializer)
         serializer.is_valid(raise_exception=True)
+        if expected is not None:
+            expected.append(self.expected_version(request, instance))
         values = dict(serializer.validated_data)
         if "source" in values:
             values["source"] = resolve_source(values["source"], user=request.user)
@@ -310,11 +360,11 @@ class EnrollmentWriteMixin(StaffWriteMixin):
     @transaction.atomic
     def partial_update(self, request, *args, **kwargs):
         enrollment = self.get_object()
-        expected = self.expected_version(request, enrollment)
-        values = self.validated(request, EnrollmentWriteSerializer, enrollment)
+        expected = []
+        values = self.validated(request, EnrollmentWriteSerializer, enrollment, expected=expected)
         self.run_service(
             lambda: services.enrollment_update(
-                enrollment=enrollment, user=request.user, via=VIA, expected_version=expected, **values
+                enrollment=enrollment, user=request.user, via=VIA, expected_version=expected[0], **values
             )
         )
         return self.written_response(request, enrollment)
@@ -346,11 +396,15 @@ class CertificationWriteMixin(StaffWriteMixin):
     @transaction.atomic
     def partial_update(self, request, *args, **kwargs):
         certification = self.get_object()
-        expected = self.expected_version(request, certification)
-        values = self.validated(request, CertificationWriteSerializer, certification)
+        expected = []
+        values = self.validated(request, CertificationWriteSerializer, certification, expected=expected)
         self.run_service(
             lambda: services.certification_update(
-                certification=certification, user=request.user, via=VIA, expected_version=expected, **values
+                certification=certification,
+                user=request.user,
+                via=VIA,
+                expected_version=expected[0],
+                **values,
             )
         )
         return self.written_response(request, certification)

@@ -1,7 +1,8 @@
 """Programs, their requirements, and the sources that facts cite."""
 
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from .base import TimeStampedModel, history, web_url_validator
@@ -30,8 +31,43 @@ class Source(TimeStampedModel):
         return f"{self.title}{publisher}"
 
 
+class ProgramQuerySet(models.QuerySet):
+    def with_overview(self):
+        """Each program with `n_requirements`, `n_<status>` (enrollments in each status) and
+        `last_change_at` (its latest status change), one query (the /programs/ page)."""
+        from .enrollments import Enrollment, EnrollmentStatus, StatusChange  # they refer to programs
+
+        # Subqueries rather than joins: joining requirements, enrollments and changes together
+        # would count each enrollment once per requirement and change.
+
+        def per_program(queryset, value):
+            return Subquery(
+                queryset.filter(program=OuterRef("pk"))
+                .order_by()
+                .values("program")
+                .annotate(v=value)
+                .values("v")[:1]
+            )
+
+        counts = {
+            f"n_{status}": Coalesce(per_program(Enrollment.objects.filter(status=status), Count("id")), 0)
+            for status in EnrollmentStatus.values
+        }
+        return self.annotate(
+            n_requirements=Coalesce(per_program(Requirement.objects.all(), Count("id")), 0),
+            last_change_at=Subquery(
+                StatusChange.objects.filter(enrollment__program=OuterRef("pk"))
+                .order_by("-changed_at")
+                .values("changed_at")[:1]
+            ),
+            **counts,
+        )
+
+
 class Program(TimeStampedModel):
     """A federal partnership program whose participants certify a set of requirements."""
+
+    objects = ProgramQuerySet.as_manager()
 
     slug = models.SlugField(max_length=50, unique=True, help_text="Stable short name, e.g. psp.")
     name = models.CharField(max_length=200)
