@@ -12,6 +12,7 @@ from jurisdictions.models import Jurisdiction
 from jurisdictions.transfer.format import csv_columns
 from tests.factories import EnrollmentFactory, JurisdictionFactory, seed_psp_2017
 from tests.factories_geography import load_geography
+from tests.problems import errors_of
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +133,8 @@ def test_geojson_keeps_a_jurisdiction_without_a_point_with_null_geometry(client,
 def test_geojson_with_a_bad_filter_is_a_json_400_naming_it(client):
     response = client.get(API, {"format": "geojson", "geoid": "47-48"})
     assert response.status_code == 400
-    assert list(response.json()) == ["geoid"]
+    assert response["Content-Type"] == "application/problem+json"
+    assert list(errors_of(response)) == ["geoid"]
 
 
 # -- lookup by identifiers ------------------------------------------------------------------------
@@ -156,7 +158,7 @@ def test_geoid_and_ocd_id_filters_are_exact(client, seeded, params, slugs):
 @pytest.mark.parametrize(("name", "value"), [("geoid", "47-48"), ("geoid", "1" * 16), ("ocd_id", "memphis")])
 def test_a_malformed_identifier_is_a_400_naming_the_parameter(client, name, value):
     response = client.get(API, {name: value})
-    assert response.status_code == 400 and list(response.json()) == [name]
+    assert response.status_code == 400 and list(errors_of(response)) == [name]
     page = client.get(LIST, {name: value})
     assert (
         page.status_code == 400
