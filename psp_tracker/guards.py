@@ -23,7 +23,8 @@ from django.http import HttpResponse, HttpResponseNotAllowed
 
 REFUSED_EVERYWHERE = {"TRACE", "TRACK", "CONNECT"}
 PUBLIC_METHODS = ("GET", "HEAD", "OPTIONS")
-OWN_METHOD_HANDLING = ("/api/", "/admin/")
+# /alerts/: the e-mail alert forms (subscribe, confirm, unsubscribe) take POST, each with CSRF.
+OWN_METHOD_HANDLING = ("/api/", "/admin/", "/alerts/")
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 

@@ -5,6 +5,8 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from alerts.api import WebhookViewSet
+
 from . import views as api
 
 app_name = "api"
@@ -46,6 +48,7 @@ router.register("programs", api.ProgramViewSet, basename="program")
 router.register("status-changes", api.StatusChangeViewSet, basename="status-change")
 router.register("enrollments", api.EnrollmentViewSet, basename="enrollment")
 router.register("certifications", api.CertificationViewSet, basename="certification")
+router.register("webhooks", WebhookViewSet, basename="webhook")  # issue 17: alerts/api.py
 
 
 def not_found(request, *args, **kwargs):
