@@ -11,6 +11,7 @@
 
 import contextlib
 import logging
+import signal
 import time
 
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
@@ -102,7 +103,12 @@ class Command(DbWorkerCommand):
         # The parent builds its Worker by name; give it ours, carrying the sweep interval.
         original = db_worker.Worker
         db_worker.Worker = lambda **kwargs: SweepingWorker(sweep_interval=sweep, **kwargs)
+        # The worker installs its own SIGINT/SIGTERM handlers; put the caller's back when it
+        # returns (the run-once mode is also called in-process, by the tests).
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             return super().handle(**options)
         finally:
             db_worker.Worker = original
+            for number, handler in handlers.items():
+                signal.signal(number, handler)
