@@ -138,4 +138,12 @@ class EmailSubscriptionAdmin(admin.ModelAdmin):
     list_display = ("email", "filter_query", "frequency", "confirmed_at", "last_sent_at")
     list_filter = ("frequency",)
     search_fields = ("email",)
-    readonly_fields = ("token", "base_url", "confirmed_at", "last_event_id", "last_sent_at", "created_at")
+    readonly_fields = (
+        "token",
+        "base_url",
+        "confirmation_sent_at",
+        "confirmed_at",
+        "last_event_id",
+        "last_sent_at",
+        "created_at",
+    )

@@ -163,6 +163,7 @@ class EmailSubscription(models.Model):
     frequency = models.CharField(max_length=16, choices=Frequency.choices, default=Frequency.DAILY)
     token = models.CharField(max_length=64, unique=True, default=new_token)
     base_url = models.CharField(max_length=200, help_text="The site's origin for the links in its messages.")
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_event_id = models.BigIntegerField(default=0, help_text="Events up to this one were sent or skipped.")
     last_sent_at = models.DateTimeField(null=True, blank=True)

@@ -7,8 +7,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
-from .models import EmailSubscription
-
 logger = logging.getLogger("alerts")
 PUMP_PATH = "alerts.tasks.pump"
 
@@ -21,6 +19,7 @@ def pump():
 
     webhooks.events_dispatch()
     webhooks.deliveries_send_due()
+    email.confirmations_send()
     email.digests_send()
     schedule_retry(webhooks.next_retry_at())
 
@@ -35,12 +34,3 @@ def schedule_retry(at):
     if queued.filter(Q(run_after__lte=at) | Q(run_after=get_date_max())).exists():
         return
     pump.using(run_after=max(at, timezone.now())).enqueue()
-
-
-@task()
-def send_confirmation(subscription_id):
-    from .services import email
-
-    subscription = EmailSubscription.objects.filter(pk=subscription_id, confirmed_at=None).first()
-    if subscription is not None:
-        email.confirmation_send(subscription=subscription)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..models import EmailSubscription, Event
+from .events import request_delivery
 from .webhooks import filter_matches
 
 DAILY = timedelta(hours=24)
@@ -23,7 +24,7 @@ def _links(subscription):
         "confirm_url": base + reverse("alerts:confirm", args=[subscription.token]),
         "unsubscribe_url": base + reverse("alerts:unsubscribe", args=[subscription.token]),
         "list_url": base
-        + reverse("jurisdiction-list")
+        + reverse("jurisdictions:jurisdiction-list")
         + ("?" + subscription.filter_query if subscription.filter_query else ""),
     }
 
@@ -51,23 +52,33 @@ def email_subscribe(*, email, filter_query, frequency, base_url):
     )
     subscription.full_clean()
     subscription.save()
-    transaction.on_commit(lambda: _enqueue_confirmation(subscription.pk))
+    transaction.on_commit(request_delivery)
     return subscription
 
 
-def _enqueue_confirmation(pk):
-    from ..tasks import send_confirmation
-
-    send_confirmation.enqueue(pk)
-
-
-def confirmation_send(*, subscription):
-    _send(
-        subscription,
-        subject="Confirm your PSP Tracker alert",
-        template="alerts/email_confirm.txt",
-        context={},
-    )
+def confirmations_send():
+    """Send the confirmation message of each new subscription (again after a failed attempt: the
+    mark is written only when the message went out)."""
+    sent = 0
+    for subscription in EmailSubscription.objects.filter(confirmation_sent_at=None, confirmed_at=None):
+        with transaction.atomic():
+            locked = (
+                EmailSubscription.objects.select_for_update()
+                .filter(pk=subscription.pk, confirmation_sent_at=None)
+                .first()
+            )
+            if locked is None:
+                continue
+            _send(
+                locked,
+                subject="Confirm your PSP Tracker alert",
+                template="alerts/email_confirm.txt",
+                context={},
+            )
+            locked.confirmation_sent_at = timezone.now()
+            locked.save(update_fields=["confirmation_sent_at"])
+            sent += 1
+    return sent
 
 
 def email_confirm(*, subscription):

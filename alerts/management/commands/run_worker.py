@@ -34,6 +34,7 @@ RECONNECT_PAUSE = 2.0
 
 def sweep():
     """Queue the delivery task when there is work and none is queued."""
+    from django.db.models import Q
     from django.utils import timezone
 
     from alerts.models import Delivery, EmailSubscription, Event
@@ -43,7 +44,9 @@ def sweep():
     work = (
         Event.objects.filter(dispatched_at=None).exists()
         or Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now).exists()
-        or EmailSubscription.objects.filter(confirmed_at__isnull=False).exists()
+        or EmailSubscription.objects.filter(
+            Q(confirmed_at__isnull=False) | Q(confirmation_sent_at=None)
+        ).exists()
     )
     if work:
         schedule_retry(now)
