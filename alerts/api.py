@@ -115,6 +115,21 @@ def _refuse_unknown(data, allowed):
         )
 
 
+def _string_keys(errors):
+    """DRF keys a list's item errors by index (an int); JSON objects need string keys."""
+    if isinstance(errors, dict):
+        return {str(k): _string_keys(v) for k, v in errors.items()}
+    if isinstance(errors, list):
+        return [_string_keys(v) for v in errors]
+    return errors
+
+
+def _validated(serializer):
+    if not serializer.is_valid():
+        raise ValidationError(_string_keys(serializer.errors))
+    return serializer.validated_data
+
+
 def _as_api_error(exc):
     errors = dict(exc.message_dict) if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
     if "filter_query" in errors:
@@ -161,9 +176,7 @@ class WebhookViewSet(
     )
     def create(self, request, *args, **kwargs):
         _refuse_unknown(request.data, WRITABLE)
-        serializer = WebhookSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = _validated(WebhookSerializer(data=request.data))
         try:
             subscription = webhooks.webhook_create(
                 owner=request.user,
@@ -180,10 +193,9 @@ class WebhookViewSet(
             return Response({"detail": "Use PATCH."}, status=status.HTTP_405_METHOD_NOT_ALLOWED)
         _refuse_unknown(request.data, WRITABLE)
         subscription = self.get_object()
-        serializer = WebhookSerializer(subscription, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
+        data = _validated(WebhookSerializer(subscription, data=request.data, partial=True))
         try:
-            webhooks.webhook_update(subscription=subscription, **serializer.validated_data)
+            webhooks.webhook_update(subscription=subscription, **data)
         except DjangoValidationError as exc:
             raise _as_api_error(exc) from None
         return Response(WebhookSerializer(subscription).data)
@@ -239,9 +251,8 @@ class WebhookViewSet(
         """Send an event to this subscription again (same event id: receivers deduplicate on it)."""
         subscription = self.get_object()
         _refuse_unknown(request.data, ("event",))
-        serializer = ReplaySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        event = Event.objects.filter(uid=serializer.validated_data["event"]).first()
+        data = _validated(ReplaySerializer(data=request.data))
+        event = Event.objects.filter(uid=data["event"]).first()
         if event is None or not (
             subscription.deliveries.filter(event=event).exists()
             or (

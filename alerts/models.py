@@ -73,7 +73,9 @@ class WebhookSubscription(models.Model):
         blank=True,
         help_text="The list's filter parameters (e.g. state=CA&status=participating); blank: everything.",
     )
-    kinds = models.JSONField(default=list, help_text="The event kinds to send; empty: all of them.")
+    kinds = models.JSONField(
+        default=list, blank=True, help_text="The event kinds to send; empty: all of them."
+    )
     secret = models.CharField(
         max_length=100, default=new_secret, help_text="Signs each delivery (HMAC-SHA256)."
     )
