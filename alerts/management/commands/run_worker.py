@@ -22,10 +22,11 @@ logger = logging.getLogger("alerts")
 
 
 class _QuietBatchEnd(logging.Filter):
-    """The parent logs the end of each batch pass; in this loop that would be a line a second."""
+    """The parent logs the start and end of each batch pass; in this loop that would be two lines a
+    second. The start is logged once, by `SweepingWorker.run`."""
 
     def filter(self, record):
-        return not str(record.msg).startswith("No more tasks to run")
+        return not str(record.msg).startswith(("No more tasks to run", "Starting worker"))
 
 
 logging.getLogger("django_tasks_db").addFilter(_QuietBatchEnd())
@@ -60,6 +61,12 @@ class SweepingWorker(Worker):
         self.last_sweep = 0.0
 
     def run(self):
+        logger.info(
+            "Worker %s: queues %s, sweep every %s s.",
+            self.worker_id,
+            ",".join(self.queue_names),
+            self.sweep_interval,
+        )
         while self.running:
             try:
                 if time.monotonic() - self.last_sweep >= self.sweep_interval:
