@@ -444,6 +444,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # plain http:// targets likewise.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# A worker that dies mid-POST leaves its claim; another takes the delivery this long after the timeout.
+WEBHOOK_CLAIM_MARGIN_SECONDS = env_float("WEBHOOK_CLAIM_MARGIN_SECONDS", 30.0)
 # Retries: exponential backoff from WEBHOOK_BACKOFF_SECONDS (doubling, capped at an hour, with
 # jitter) for WEBHOOK_RETRY_HOURS, then the subscription is flagged.
 WEBHOOK_BACKOFF_SECONDS = env_float("WEBHOOK_BACKOFF_SECONDS", 10.0)

@@ -27,7 +27,6 @@ from .targets import target_error
 
 USER_AGENT = "PSP-Tracker-Webhooks/1"
 MAX_BACKOFF_SECONDS = 3600
-CLAIM_MARGIN_SECONDS = 30
 
 
 # -- subscriptions -------------------------------------------------------------------------------
@@ -235,7 +234,7 @@ def _claim(*, limit):
             .select_related("event", "subscription")
             .order_by("event_id")[:limit]
         )
-        until = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + CLAIM_MARGIN_SECONDS)
+        until = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + settings.WEBHOOK_CLAIM_MARGIN_SECONDS)
         Delivery.objects.filter(pk__in=[d.pk for d in due]).update(locked_until=until)
     return due
 
