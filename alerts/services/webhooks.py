@@ -234,7 +234,9 @@ def _claim(*, limit):
             .select_related("event", "subscription")
             .order_by("event_id")[:limit]
         )
-        until = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + settings.WEBHOOK_CLAIM_MARGIN_SECONDS)
+        until = now + timedelta(
+            seconds=settings.WEBHOOK_TIMEOUT_SECONDS + settings.WEBHOOK_CLAIM_MARGIN_SECONDS
+        )
         Delivery.objects.filter(pk__in=[d.pk for d in due]).update(locked_until=until)
     return due
 
