@@ -34,7 +34,7 @@ class Receiver:
     to answer only after `slow` seconds); then 200. Records every POST and whether its signature
     verifies with `secret` (set by the test)."""
 
-    def __init__(self, *, script=(), slow=2.0):
+    def __init__(self, *, script=(), slow=2.0, port=None):
         self.script = list(script)
         self.slow = slow
         self.secret = ""
@@ -51,7 +51,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port or free_port()), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
