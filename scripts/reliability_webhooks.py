@@ -73,7 +73,7 @@ def phase_receiver_down(rel, app, cluster, staff, *, down_seconds, backoff):
     worker.start()
     started = time.monotonic()
     try:
-        output = app.manage("shell", "-c", CHANGE_SCRIPT.format(n=CHANGES)).stdout
+        output = app.manage("shell", "-c", CHANGE_SCRIPT.replace("{n}", str(CHANGES))).stdout
         made = int(re.search(r"CHANGED=(\d+)", output).group(1))
         time.sleep(down_seconds / 3)
         cluster.restart()  # the worker keeps going through it
