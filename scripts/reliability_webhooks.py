@@ -78,11 +78,11 @@ def phase_receiver_down(rel, app, cluster, staff, *, down_seconds, backoff):
         time.sleep(down_seconds / 3)
         cluster.restart()  # the worker keeps going through it
         time.sleep(down_seconds / 3)
+        worker_alive = worker.process.poll() is None
         worker.stop()  # and a worker restart: a new process takes over the retries
         worker.start()
         time.sleep(max(0.0, down_seconds - (time.monotonic() - started)))
         down_for = time.monotonic() - started
-        worker_alive = worker.process.poll() is None
         with Receiver(port=port) as receiver:
             receiver.secret = secret
             back = time.monotonic()
