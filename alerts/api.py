@@ -3,14 +3,37 @@ subscriptions, reads the delivery log, replays an event and rotates the secret. 
 alerts.services.webhooks, like the admin."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from jurisdictions.api.schema import ERROR_DETAIL
+
 from .models import Delivery, DeliveryAttempt, Event, WebhookSubscription
 from .services import webhooks
+
+ERROR_BODIES = {
+    400: (
+        {
+            "type": "object",
+            "description": "Each field or parameter refused, with its messages.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+        "A field, a parameter or the body is invalid; the body names it.",
+    ),
+    401: (ERROR_DETAIL, "No valid token was given."),
+    403: (ERROR_DETAIL, "Refused (a session without its CSRF token)."),
+    404: (ERROR_DETAIL, "No such subscription of yours (or a page past the end)."),
+    429: (ERROR_DETAIL, "Too many requests; see Retry-After."),
+}
+
+
+def errors(*codes):
+    """The error responses of an operation, for the schema."""
+    return {code: OpenApiResponse(ERROR_BODIES[code][0], description=ERROR_BODIES[code][1]) for code in codes}
+
 
 KIND_HELP = "Event kinds to send: " + ", ".join(Event.Kind.values) + "; empty or absent: all of them."
 
@@ -140,13 +163,29 @@ def _as_api_error(exc):
 @extend_schema(tags=["webhooks"])
 @extend_schema_view(
     list=extend_schema(
-        responses={200: OpenApiResponse(WebhookSerializer(many=True), description="Your subscriptions.")}
+        responses={
+            200: OpenApiResponse(WebhookSerializer(many=True), description="Your subscriptions."),
+            **errors(400, 401, 404, 429),
+        }
     ),
     retrieve=extend_schema(
-        responses={200: OpenApiResponse(WebhookSerializer, description="One subscription.")}
+        responses={
+            200: OpenApiResponse(WebhookSerializer, description="One subscription."),
+            **errors(401, 404, 429),
+        }
     ),
-    partial_update=extend_schema(responses={200: OpenApiResponse(WebhookSerializer, description="Changed.")}),
-    destroy=extend_schema(responses={204: OpenApiResponse(description="Deleted, with its deliveries.")}),
+    partial_update=extend_schema(
+        responses={
+            200: OpenApiResponse(WebhookSerializer, description="Changed."),
+            **errors(400, 401, 403, 404, 429),
+        }
+    ),
+    destroy=extend_schema(
+        responses={
+            204: OpenApiResponse(description="Deleted, with its deliveries."),
+            **errors(401, 403, 404, 429),
+        }
+    ),
 )
 class WebhookViewSet(
     mixins.ListModelMixin,
@@ -171,7 +210,8 @@ class WebhookViewSet(
     @extend_schema(
         request=WebhookSerializer,
         responses={
-            201: OpenApiResponse(WebhookWithSecretSerializer, description="Created, with its secret.")
+            201: OpenApiResponse(WebhookWithSecretSerializer, description="Created, with its secret."),
+            **errors(400, 401, 403, 429),
         },
     )
     def create(self, request, *args, **kwargs):
@@ -205,7 +245,8 @@ class WebhookViewSet(
         responses={
             200: OpenApiResponse(
                 WebhookWithSecretSerializer, description="The subscription and its new secret."
-            )
+            ),
+            **errors(401, 403, 404, 429),
         },
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
@@ -216,7 +257,10 @@ class WebhookViewSet(
 
     @extend_schema(
         responses={
-            200: OpenApiResponse(DeliverySerializer(many=True), description="The delivery log, a page of it.")
+            200: OpenApiResponse(
+                DeliverySerializer(many=True), description="The delivery log, a page of it."
+            ),
+            **errors(400, 401, 404, 429),
         }
     )
     @action(detail=True, methods=["get"])
@@ -233,17 +277,7 @@ class WebhookViewSet(
         request=ReplaySerializer,
         responses={
             202: OpenApiResponse(DeliverySerializer, description="Queued: the delivery, sent again soon."),
-            400: OpenApiResponse(
-                inline_serializer(
-                    "ReplayError",
-                    {
-                        "event": serializers.ListField(
-                            child=serializers.CharField(), help_text="What is wrong."
-                        )
-                    },
-                ),
-                description="No such event for this subscription, or a bad body.",
-            ),
+            **errors(400, 401, 403, 404, 429),
         },
     )
     @action(detail=True, methods=["post"])
