@@ -18,8 +18,10 @@ ERROR_BODIES = {
     400: (
         {
             "type": "object",
-            "description": "Each field or parameter refused, with its messages.",
-            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "Each field refused, with its messages; `detail` when the body cannot be read.",
+            "additionalProperties": {
+                "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]
+            },
         },
         "A field, a parameter or the body is invalid; the body names it.",
     ),
@@ -138,13 +140,17 @@ def _refuse_unknown(data, allowed):
         )
 
 
+def _flat(messages):
+    """A field's messages as a list of strings: DRF keys a list's item errors by index."""
+    if isinstance(messages, dict):
+        return [f"Item {k}: {m}" for k, v in messages.items() for m in _flat(v)]
+    if isinstance(messages, list):
+        return [m for v in messages for m in _flat(v)]
+    return [str(messages)]
+
+
 def _string_keys(errors):
-    """DRF keys a list's item errors by index (an int); JSON objects need string keys."""
-    if isinstance(errors, dict):
-        return {str(k): _string_keys(v) for k, v in errors.items()}
-    if isinstance(errors, list):
-        return [_string_keys(v) for v in errors]
-    return errors
+    return {str(field): _flat(messages) for field, messages in errors.items()}
 
 
 def _validated(serializer):

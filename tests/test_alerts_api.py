@@ -182,3 +182,11 @@ def test_the_admin_refuses_a_private_target(admin_client, settings):
     assert response.status_code == 200
     assert b"private" in response.content
     assert not WebhookSubscription.objects.exists()
+
+
+def test_errors_are_lists_of_strings_per_field_even_for_list_items(api):
+    response = api.post(
+        "/api/v1/webhooks/", {"target_url": "https://93.184.216.34/", "kinds": ["everything"]}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"kinds": ['Item 0: "everything" is not a valid choice.']}
