@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from alerts.models import Delivery
 from jurisdictions import services
 from tests.alerts_support import Receiver
 from tests.factories import EnrollmentFactory, JurisdictionFactory
@@ -107,6 +108,8 @@ def test_the_worker_process_delivers_and_survives_losing_its_database_connection
         worker.start()
         set_status(stockton, "pending")
         assert wait(lambda: len(receiver.accepted) == 1)
+        # Once the outcome is written: cut earlier, the delivery would rightly be sent again.
+        assert wait(lambda: Delivery.objects.filter(status="delivered").count() == 1)
         with connection.cursor() as cursor:  # as a PostgreSQL restart does to the worker
             cursor.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
