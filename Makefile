@@ -15,12 +15,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 setup: $(VENV)/.installed
 
-# Local development server on SQLite (or DATABASE_URL), seeded, with a staff login.
+# Local development server on SQLite (or DATABASE_URL), seeded, with a staff login, and the task worker.
 run: setup
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --no-input
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py import_jurisdictions data/psp_2017.csv
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py load_geography
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py ensure_local_admin
+	@# The task worker (webhooks, e-mail alerts) runs beside the server and stops with it.
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py run_worker --no-reload --sweep 10 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite, on SQLite by default; DATABASE_URL=postgres://... runs it on PostgreSQL.

@@ -25,7 +25,8 @@ from .problems import problem_response
 
 REFUSED_EVERYWHERE = {"TRACE", "TRACK", "CONNECT"}
 PUBLIC_METHODS = ("GET", "HEAD", "OPTIONS")
-OWN_METHOD_HANDLING = ("/api/", "/admin/")
+# /alerts/: the e-mail alert forms (subscribe, confirm, unsubscribe) take POST, each with CSRF.
+OWN_METHOD_HANDLING = ("/api/", "/admin/", "/alerts/")
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 

@@ -142,6 +142,10 @@ INSTALLED_APPS = [
     "jurisdictions",
     # Reference states, counties and places, and the map (issue 18).
     "geography",
+    # Issue 17: the task queue (django-tasks with its database backend) and push alerts.
+    "django_tasks",
+    "django_tasks_db",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -449,3 +453,35 @@ LOGGING = {
         "django.security.DisallowedHost": {"level": "CRITICAL"},
     },
 }
+
+
+# --- Issue 17: task queue, webhooks and e-mail alerts (alerts/, docs/webhooks.md) ----------------
+# The queue lives in the database (django-tasks-db): no server beyond the one database; the worker
+# is `manage.py run_worker` (compose's `worker` service, started beside runserver by `make run`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Webhook targets on loopback or private networks are refused unless allowed (development, tests);
+# plain http:// targets likewise.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# A worker that dies mid-POST leaves its claim; another takes the delivery this long after the timeout.
+WEBHOOK_CLAIM_MARGIN_SECONDS = env_float("WEBHOOK_CLAIM_MARGIN_SECONDS", 30.0)
+# Retries: exponential backoff from WEBHOOK_BACKOFF_SECONDS (doubling, capped at an hour, with
+# jitter) for WEBHOOK_RETRY_HOURS, then the subscription is flagged.
+WEBHOOK_BACKOFF_SECONDS = env_float("WEBHOOK_BACKOFF_SECONDS", 10.0)
+WEBHOOK_RETRY_HOURS = env_float("WEBHOOK_RETRY_HOURS", 24.0)
+# E-mail: SMTP in production (EMAIL_HOST...), the console under `make run` (DJANGO_DEBUG=1).
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PSP Tracker <alerts@localhost>")
+# New e-mail subscriptions per client address (the subscribe form's POST).
+ALERT_SUBSCRIBE_RATE = env_rate("ALERT_SUBSCRIBE_RATE", "5/hour")

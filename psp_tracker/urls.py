@@ -12,6 +12,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("jurisdictions.api.urls")),
+    path("alerts/", include("alerts.urls")),  # issue 17: e-mail alert pages
     path("", include("jurisdictions.urls")),
 ]
 

@@ -30,6 +30,9 @@ What it does, all on loopback addresses only:
    next reads show once Redis is back; Host poisoning (a foreign port refused, later responses
    clean); concurrent identical creates (no 5xx); a 100,000-column CSV refused in under a second;
    and the rate limits reached from one address (429 with Retry-After for pages, CSV and the API).
+7. Webhooks (scripts/reliability_webhooks.py, issue 17): a partner's receiver down for a minute
+   (15 s with --short) while changes are made, PostgreSQL restarts and the task worker is
+   restarted; once it is back every event arrives, signed, none lost (repeats allowed and counted).
 
 The run's Redis is shut down at the end (its keys go with it), the cluster stopped and its folder
 removed. It exits 0 when every check passes, 1 otherwise; `--json FILE` also writes the figures.
@@ -73,6 +76,8 @@ PROFILES = {
         "redis_seconds": 16,
         "redis_down_seconds": 6,
         "redis_threads": 16,
+        "webhook_down_seconds": 15,  # issue 17: the partner's receiver down (reliability_webhooks.py)
+        "webhook_backoff": 0.5,
     },
     "long": {
         "synthetic": 5000,
@@ -84,6 +89,8 @@ PROFILES = {
         "redis_seconds": 45,
         "redis_down_seconds": 15,
         "redis_threads": 50,
+        "webhook_down_seconds": 60,
+        "webhook_backoff": 1.0,
     },
 }
 # The rates the run sets (README's defaults for the public site; the API's lowered so that the
@@ -395,6 +402,11 @@ def prepare(args, profile, redis):
         WEB_CONCURRENCY=str(args.workers),
         GUNICORN_THREADS=str(args.threads_per_worker),
         DJANGO_SUPERUSER_PASSWORD=secrets.token_urlsafe(24),
+        # The webhook phase's receiver listens on loopback; retries start fast to fit the run.
+        WEBHOOK_ALLOW_PRIVATE_TARGETS="1",
+        WEBHOOK_BACKOFF_SECONDS=str(profile["webhook_backoff"]),
+        WEBHOOK_TIMEOUT_SECONDS="2",
+        WEBHOOK_CLAIM_MARGIN_SECONDS="2",
     )
     app = App(cluster, args.port, folder, env)
     log("== seeding: migrate, synthetic jurisdictions, the seed file, a staff user")
@@ -928,6 +940,7 @@ def main():
             "wide_csv",
             "hostile",
             "throttles",
+            "webhooks",
         ],
         help="phases to leave out (while developing)",
     )
@@ -946,6 +959,7 @@ def main():
     ok = True
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import reliability_faults as faults
+    import reliability_webhooks as webhook_faults
 
     rel = sys.modules[__name__]
     redis = faults.RedisServer(args.redis_port, args.redis_db)
@@ -967,6 +981,17 @@ def main():
             ("host_poisoning", lambda: faults.phase_host_poisoning(rel, app)),
             ("concurrent_creates", lambda: faults.phase_concurrent_creates(rel, staff)),
             ("wide_csv", lambda: faults.phase_wide_csv(rel, app)),
+            (
+                "webhooks",
+                lambda: webhook_faults.phase_receiver_down(
+                    rel,
+                    app,
+                    cluster,
+                    staff,
+                    down_seconds=profile["webhook_down_seconds"],
+                    backoff=profile["webhook_backoff"],
+                ),
+            ),
             ("hostile", lambda: phase_hostile(app, cluster)),
             (
                 "throttles",

@@ -33,7 +33,7 @@ SECRET = "deploy-test-" + uuid.uuid4().hex + uuid.uuid4().hex
 
 def test_compose_runs_the_database_redis_and_the_web_app():
     services = COMPOSE["services"]
-    assert sorted(services) == ["db", "redis", "redis-counters", "web"]
+    assert sorted(services) == ["db", "redis", "redis-counters", "web", "worker"]
     assert services["db"]["image"] == "postgres:16"
     assert services["db"]["volumes"] == ["pgdata:/var/lib/postgresql/data"]
     assert "pgdata" in COMPOSE["volumes"]
@@ -68,6 +68,20 @@ def test_web_gets_its_database_and_shared_cache_from_compose():
     assert environment["DATABASE_URL"] == "postgres://psp:${POSTGRES_PASSWORD}@db:5432/psp"
     assert environment["REDIS_URL"] == "redis://redis:6379/0"
     assert "POSTGRES_PASSWORD=" in (ROOT / ".env.example").read_text()
+
+
+def test_compose_runs_the_task_worker_on_the_same_image_and_database_as_web():
+    """Issue 17: the queue's worker (django-tasks-db, through run_worker) as a service of its own."""
+    web, worker = COMPOSE["services"]["web"], COMPOSE["services"]["worker"]
+    assert (worker["build"], worker["image"]) == (web["build"], web["image"])
+    assert worker["command"] == ["python", "manage.py", "run_worker", "--no-reload"]
+    assert worker["environment"]["DATABASE_URL"] == web["environment"]["DATABASE_URL"]
+    assert worker["depends_on"] == {
+        "db": {"condition": "service_healthy"},
+        "web": {"condition": "service_healthy"},  # web applies the migrations
+    }
+    assert worker["restart"] == "unless-stopped"
+    assert "run_worker" in (ROOT / "Makefile").read_text()
 
 
 def test_compose_the_dockerfile_and_the_docs_name_the_same_start_command():

@@ -5,6 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from alerts.api import WebhookViewSet
 from psp_tracker.problems import problem_response
 
 from . import views as api
@@ -48,6 +49,7 @@ router.register("programs", api.ProgramViewSet, basename="program")
 router.register("status-changes", api.StatusChangeViewSet, basename="status-change")
 router.register("enrollments", api.EnrollmentViewSet, basename="enrollment")
 router.register("certifications", api.CertificationViewSet, basename="certification")
+router.register("webhooks", WebhookViewSet, basename="webhook")  # issue 17: alerts/api.py
 
 
 @csrf_exempt

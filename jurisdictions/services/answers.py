@@ -3,6 +3,9 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from alerts.services import events
+from alerts.services.events import events_record
+
 from ..models import Certification, Enrollment
 from .common import CERTIFICATION_FIELDS, assign, lock_for_update, next_version, save_audited, sync
 
@@ -34,6 +37,7 @@ def answers_lock_and_assign(*, enrollment, changes):
 
 def answer_save(certification, *, user, via):
     certification.full_clean()
+    events_record([events.answer_change_of(certification)])  # before the save: compares the stored answer
     certification.version = next_version(certification.version)
     save_audited(certification, user=user, via=via)
 

@@ -11,6 +11,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 
+from alerts.services import events
+from alerts.services.events import events_record
+
 from ..audit import audit_context
 from ..cache import note_write
 from ..models import Enrollment, StatusChange
@@ -216,7 +219,9 @@ def status_change_record(*, enrollment, from_status, user=None, via, note="", so
         source_id=source.pk if source is not None else None,
         changed_at=changed_at or timezone.now(),
     )
-    return StatusChange.objects.create(**values)
+    row = StatusChange.objects.create(**values)
+    events_record([events.status_changed(enrollment=enrollment, from_status=from_status)])
+    return row
 
 
 # -- helpers of the per-row services -------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from django.db import transaction
 
+from alerts.services import events
+from alerts.services.events import events_record
+
 from ..models import Jurisdiction
 from .common import (
     JURISDICTION_FIELDS,
@@ -20,12 +23,14 @@ def jurisdiction_create(*, user, via, **fields):
     jurisdiction = Jurisdiction()
     assign(jurisdiction, fields, JURISDICTION_FIELDS)
     jurisdiction.clean()  # the slug, when not given, before the message below names it
-    return create_once(
+    created = create_once(
         jurisdiction,
         user=user,
         via=via,
         exists={"slug": f"A jurisdiction with the slug “{jurisdiction.slug}” or this GEOID exists already."},
     )
+    events_record([events.jurisdiction_added(jurisdiction_id=created.pk)])
+    return created
 
 
 @transaction.atomic

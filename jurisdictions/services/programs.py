@@ -10,6 +10,9 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from alerts.services import events
+from alerts.services.events import events_record
+
 from ..audit import audit_context
 from ..db import bulk
 from ..models import Certification, Enrollment, Requirement, StatusChange
@@ -81,6 +84,7 @@ def requirement_create(*, program, user, via, **fields):
         StatusChange,
         now=stamp.now,
     )
+    events_record(events.status_changed(enrollment=e, from_status=PARTICIPATING) for e in demoted)
     data_written()
     return requirement
 

@@ -4,6 +4,9 @@ the versions, history stamps, status-change rows and cache bump the services dec
 import itertools
 import operator
 
+from alerts.services import events
+from alerts.services.events import events_record
+
 from .. import services
 from ..db import bulk, stats
 from ..models import Certification, Enrollment, Jurisdiction, Source, StatusChange
@@ -103,6 +106,7 @@ def apply_plan(plan):
     _write_answers(plan)
 
     steps = [(e, "") for e in plan.new_enrollments] + plan.changed_enrollments
+    events_record(_events_of(plan, steps, new_ids))
     bulk.write_new(
         StatusChange,
         list(services.STATUS_CHANGE_COLUMNS),
@@ -136,6 +140,20 @@ def apply_plan(plan):
     if written >= ANALYZE_AFTER_ROWS:
         stats.analyze(BULK_MODELS)
     services.data_written()
+
+
+def _events_of(plan, steps, new_ids):
+    """The file's changes as alert events (alerts/services/events.py), as the per-row services
+    record them: new jurisdictions, status changes, changed answers of stored enrollments."""
+    yield from (events.jurisdiction_added(jurisdiction_id=pk) for pk in new_ids.values())
+    yield from (events.status_changed(enrollment=e, from_status=p) for e, p in steps if p != e.status)
+    for e, requirement_id, wanted in plan.answer_changes:
+        known = plan.scope.certifications.get((e.pk, requirement_id))
+        before = known[ANSWER_INDEX["answer"]] if known else None
+        if "answer" in wanted and wanted["answer"] != before:
+            yield events.answer_changed(
+                enrollment=e, requirement_id=requirement_id, from_answer=before, to_answer=wanted["answer"]
+            )
 
 
 def _write_answers(plan):

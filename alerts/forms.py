@@ -1,0 +1,14 @@
+from django import forms
+
+from .models import EmailSubscription
+
+
+class SubscribeForm(forms.Form):
+    email = forms.EmailField(label="Your e-mail address", max_length=254)
+    frequency = forms.ChoiceField(
+        label="How often",
+        choices=EmailSubscription.Frequency.choices,
+        initial=EmailSubscription.Frequency.DAILY,
+        widget=forms.RadioSelect,
+    )
+    filter = forms.CharField(widget=forms.HiddenInput, required=False, max_length=1000)
