@@ -22,6 +22,7 @@ from .base import (
 from .enrollments import (
     Certification,
     CertificationAnswer,
+    CertificationBasis,
     CertificationLegalBasis,
     ChangeVia,
     Enrollment,
@@ -31,13 +32,18 @@ from .enrollments import (
     StatusChange,
 )
 from .jurisdictions import Jurisdiction, JurisdictionKind, JurisdictionQuerySet
-from .programs import Program, Requirement, Source
+from .programs import Program, Requirement, Source, SourceKind
+from .reports import ErrorReport, ErrorReportState
 from .versioning import DataVersion
 
 __all__ = [
     "NOTES_MAX_LENGTH",
     "Certification",
     "CertificationAnswer",
+    "CertificationBasis",
+    "ErrorReport",
+    "ErrorReportState",
+    "SourceKind",
     "CertificationLegalBasis",
     "ChangeVia",
     "DataVersion",

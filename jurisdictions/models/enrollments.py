@@ -96,14 +96,22 @@ class Enrollment(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="enrollments",
-        help_text="The document that reports the current status.",
+        help_text="The document that reports the current status (empty: no source recorded).",
+    )
+    site_type_source = models.ForeignKey(
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="site_type_enrollments",
+        help_text="The document that gives the site type.",
     )
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Raised by every write; guards against lost updates."
     )
 
     objects = EnrollmentQuerySet.as_manager()
-    history = history(unindexed=["program", "source"])
+    history = history(unindexed=["program", "source", "site_type_source"])
 
     class Meta:
         ordering = ["program", "jurisdiction__name"]
@@ -187,6 +195,14 @@ class Enrollment(TimeStampedModel):
             return letter_sent_on
         return None
 
+    def no_response_by(self, today=None):
+        """The due date when a letter's deadline has passed with no other status recorded (derived
+        from the dates, never stored as a status), else None."""
+        today = today or timezone.localdate()
+        if self.status == EnrollmentStatus.LETTER_SENT and self.response_due_on and self.response_due_on < today:
+            return self.response_due_on
+        return None
+
     @property
     def status_since(self):
         """Date the current status took effect, from the enrollment's own dates."""
@@ -209,12 +225,21 @@ class CertificationLegalBasis(models.TextChoices):
     POLICY = "policy", "Policy"
 
 
+class CertificationBasis(models.TextChoices):
+    """On what the answer rests: the jurisdiction's own certification, or a third party's report."""
+
+    CERTIFIED = "certified", "Certified by the jurisdiction"
+    REPORTED = "reported", "Reported by a third party (not certified by the jurisdiction)"
+
+
 class Certification(TimeStampedModel):
     """A jurisdiction's answer to one requirement of a program it is enrolled in."""
 
     Answer = CertificationAnswer
 
     LegalBasis = CertificationLegalBasis
+
+    Basis = CertificationBasis
 
     # No single-column indexes: the unique (enrollment, requirement) and (requirement, answer) lead with them.
     enrollment = models.ForeignKey(
@@ -224,6 +249,13 @@ class Certification(TimeStampedModel):
         Requirement, on_delete=models.PROTECT, related_name="certifications", db_index=False
     )
     answer = models.CharField(max_length=20, choices=Answer.choices, default=Answer.UNKNOWN)
+    basis = models.CharField(
+        max_length=20,
+        choices=Basis.choices,
+        blank=True,
+        help_text="certified: the jurisdiction's own statement (who certified, when, the document); "
+        "reported: a third party says so (the document); empty: no basis recorded yet.",
+    )
     facility_operator = models.CharField(
         max_length=200,
         blank=True,
@@ -267,6 +299,7 @@ class Certification(TimeStampedModel):
             ),
             choice_constraint("answer", CertificationAnswer),
             choice_constraint("legal_basis", CertificationLegalBasis, allow_blank=True),
+            choice_constraint("basis", CertificationBasis, allow_blank=True),
             models.CheckConstraint(
                 condition=~Q(answer="not_applicable") | ~Q(facility_operator=""),
                 name="jurisdictions_certification_na_names_operator",
@@ -284,6 +317,14 @@ class Certification(TimeStampedModel):
     def __str__(self):
         return f"{self.enrollment}: {self.requirement.code} = {self.answer}"
 
+    @property
+    def effective_on(self):
+        """Date from which the answer stood, by its documents: the certification's date, else the
+        date of the document it cites (None when neither is known)."""
+        if self.certified_on:
+            return self.certified_on
+        return self.source.published_on if self.source_id else None
+
     def clean(self):
         if (
             self.requirement_id
@@ -293,6 +334,15 @@ class Certification(TimeStampedModel):
             raise ValidationError(
                 {"requirement": "This requirement belongs to another program than the enrollment."}
             )
+
+
+class StatusChangeQuerySet(models.QuerySet):
+    def events(self):
+        """The timeline's events: corrections are shown on the record they correct, not as events."""
+        return self.filter(correction_of__isnull=True)
+
+    def corrections(self):
+        return self.filter(correction_of__isnull=False)
 
 
 class ChangeVia(models.TextChoices):
@@ -331,8 +381,26 @@ class StatusChange(models.Model):
     via = models.CharField(max_length=10, choices=Via.choices, default=Via.SYSTEM)
     note = models.TextField(blank=True)
     source = models.ForeignKey(
-        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="status_changes"
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="status_changes",
+        help_text="The document that reports this change; empty means no source recorded.",
     )
+    correction_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        help_text="The earlier record this one corrects: a correction is not a new event.",
+    )
+    correction_reason = models.TextField(
+        blank=True, max_length=2000, help_text="Why the earlier record was wrong (shown publicly)."
+    )
+
+    objects = StatusChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-changed_at", "-id"]
@@ -341,6 +409,11 @@ class StatusChange(models.Model):
             choice_constraint("from_status", EnrollmentStatus, allow_blank=True),
             choice_constraint("to_status", EnrollmentStatus),
             choice_constraint("via", ChangeVia),
+            models.CheckConstraint(
+                condition=Q(correction_of__isnull=True) | ~Q(correction_reason=""),
+                name="jurisdictions_statuschange_correction_has_reason",
+                violation_error_message="A correction says why the earlier record was wrong.",
+            ),
         ]
         indexes = [
             # The change feed's newest-first order and its `since` filter.
