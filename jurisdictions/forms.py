@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from . import services
-from .models import Certification, Enrollment, Jurisdiction
+from .models import Certification, Enrollment, Jurisdiction, StatusChange
 
 IMPORT_MAX_BYTES = 2 * 1024 * 1024  # kept in the session between preview and confirm
 
@@ -73,9 +73,37 @@ class EnrollmentForm(VersionedModelForm):
 
     user = None
 
+    no_source = forms.BooleanField(
+        required=False,
+        label="No source for this status",
+        help_text="Tick when no document reports the new status: it is shown publicly as "
+        "“no source recorded”. A new status never keeps the source of the earlier one.",
+    )
+    correction_of = forms.ModelChoiceField(
+        queryset=StatusChange.objects.none(),
+        required=False,
+        label="Correction of",
+        help_text="When this change corrects an earlier record (it was wrong), pick that record: the "
+        "timeline then shows the corrected fact, not a new event.",
+    )
+    correction_reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why the earlier record was wrong",
+        help_text="Shown publicly beside the corrected record.",
+    )
+
     class Meta:
         model = Enrollment
         fields = ["jurisdiction", "program", *services.ENROLLMENT_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["correction_of"].queryset = StatusChange.objects.filter(
+                enrollment_id=self.instance.pk
+            ).events()
 
     @classmethod
     def for_user(cls, user):
@@ -91,6 +119,18 @@ class EnrollmentForm(VersionedModelForm):
             )
             if message:
                 self.add_error("status", message)
+        if self.instance.pk is not None and status and status != previous:
+            # A new status cites a document chosen with it, or explicitly none (issue 14).
+            if cleaned.get("no_source"):
+                cleaned["source"] = None
+            elif "source" not in self.changed_data or cleaned.get("source") is None:
+                self.add_error(
+                    "source",
+                    "The status changed: choose the document that reports the new status, or tick "
+                    "“No source for this status”.",
+                )
+        if cleaned.get("correction_of") and not (cleaned.get("correction_reason") or "").strip():
+            self.add_error("correction_reason", "Say why the earlier record was wrong.")
         if self.instance.pk is None and cleaned.get("program") and status:
             # A new enrollment starts with every answer unknown.
             errors = services.participation_errors(
