@@ -275,6 +275,7 @@ DETAILS = [
     "evidence_url",
     "certified_by",
     "certified_on",
+    "basis",  # issue 14: certified or reported
     "source_title",
     "source_publisher",
     "source_url",

@@ -31,10 +31,11 @@ ANSWER_FIELDS = (
     "certified_by",
     "certified_on",
     "source_id",
+    "basis",
 )
 ANSWER_INDEX = {name: i + 1 for i, name in enumerate(ANSWER_FIELDS)}  # after the pk
 NEW_ANSWER_COLUMNS = ["enrollment_id", "requirement_id", *ANSWER_FIELDS]
-BLANK_DETAILS = ("", "", "", "", "", None, None)  # the ANSWER_FIELDS after the answer
+BLANK_DETAILS = ("", "", "", "", "", None, None, "")  # the ANSWER_FIELDS after the answer
 NEW_JURISDICTION_COLUMNS = ["slug", *IDENTITY_FIELDS]
 NEW_ENROLLMENT_COLUMNS = ["jurisdiction_id", "program_id", *ENROLLMENT_FIELDS]
 
@@ -187,4 +188,5 @@ def _detail_tuple(details):
         details.get("certified_by", ""),
         details.get("certified_on"),
         source.pk if source is not None else None,
+        details.get("basis", ""),
     )

@@ -66,6 +66,7 @@ ANSWER_FIELDS = (
     "evidence_url",
     "certified_by",
     "certified_on",
+    "basis",
     "source__title",
     "source__publisher",
     "source__url",

@@ -26,6 +26,7 @@ ANSWER_DETAIL_FIELDS = {
     "evidence_url": "evidence_url",
     "certified_by": "certified_by",
     "certified_on": "certified_on",
+    "basis": "basis",  # certified or reported (issue 14)
 }
 ANSWER_SOURCE_SUFFIXES = ["source_title", "source_publisher", "source_url", "source_date"]
 ANSWER_SUFFIXES = [*ANSWER_DETAIL_FIELDS, *ANSWER_SOURCE_SUFFIXES]

@@ -49,7 +49,7 @@ CHECK_OCD_ID = field_check(Jurisdiction, "ocd_id")
 CHECK_SOURCE_URL = field_check(Source, "url")
 CHECK_ANSWER = {
     field: field_check(Certification, field)
-    for field in ("facility_operator", "legal_basis", "citation", "evidence_url", "certified_by")
+    for field in ("facility_operator", "legal_basis", "citation", "evidence_url", "certified_by", "basis")
 }
 
 
@@ -295,7 +295,7 @@ class RowReader:
                 values[field] = self._date(cells, column)
                 continue
             value = cells.get(column)
-            if field == "legal_basis":
+            if field in ("legal_basis", "basis"):
                 value = value.lower()
             if value:
                 message = CHECK_ANSWER[field](value)
