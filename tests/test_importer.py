@@ -290,7 +290,9 @@ def test_export_writes_the_importer_columns_with_each_answers_details():
     expected = HEADER[:12]
     for code in codes:
         expected += [code, *(f"{code}_{suffix}" for suffix in DETAILS)]
-    assert lines[0].split(",") == expected + HEADER[15:]
+    site_type_source = ["site_type_source_title", "site_type_source_publisher"]
+    site_type_source += ["site_type_source_url", "site_type_source_date"]  # issue 14
+    assert lines[0].split(",") == expected + HEADER[15:] + site_type_source
     assert len(lines) == 4
 
 

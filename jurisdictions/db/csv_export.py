@@ -116,11 +116,16 @@ def _export_sql(ids, requirements, *, programs, statuses):
         _sql_safe("s.publisher"),
         _sql_safe("s.url"),
         _sql_date("s.published_on"),
+        _sql_safe("ts.title"),
+        _sql_safe("ts.publisher"),
+        _sql_safe("ts.url"),
+        _sql_date("ts.published_on"),
     ]
     # Formatting adds only apostrophes, digits and hyphens: the stored text decides the quoting.
     stored_text = ", ".join(
         ["j.slug", "j.name", "j.state", "j.kind", "j.geoid", "j.ocd_id", "p.slug", "e.status"]
         + ["e.site_type", *answer_text, "e.notes", "s.title", "s.publisher", "s.url"]
+        + ["ts.title", "ts.publisher", "ts.url"]
     )
     cell_list = ",\n        ".join(cells)
     enrollment, program = Enrollment._meta.db_table, Program._meta.db_table
@@ -170,6 +175,7 @@ FROM unnest(%s::bigint[]) WITH ORDINALITY AS ids (id, position)
 JOIN {Jurisdiction._meta.db_table} j ON j.id = ids.id
 {enrollments}
 LEFT JOIN {Source._meta.db_table} s ON s.id = e.source_id
+LEFT JOIN {Source._meta.db_table} ts ON ts.id = e.site_type_source_id
 {answer_join}
 ORDER BY ids.position, p.launched_on, p.id"""
     return sql, params

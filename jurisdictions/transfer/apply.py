@@ -20,6 +20,7 @@ ENROLLMENT_FIELDS = [
     "joined_on",
     "notes",
     "source_id",
+    "site_type_source_id",
 ]
 # An answer's stored values, in the order of the tuples `bulk.ImportScope` reads.
 ANSWER_FIELDS = (
@@ -84,6 +85,7 @@ def apply_plan(plan):
         known = plan.jurisdictions.get(e.slug)
         e.jurisdiction_id = known.pk if known else new_ids[e.slug]
         e.source_id = e.source.pk if e.source else None
+        e.site_type_source_id = e.site_type_source.pk if e.site_type_source else None
     ids = bulk.write_new(
         Enrollment,
         NEW_ENROLLMENT_COLUMNS,
@@ -96,6 +98,7 @@ def apply_plan(plan):
     changed_enrollments = [e for e, _ in plan.changed_enrollments]
     for e in changed_enrollments:
         e.source_id = e.source.pk if e.source else None
+        e.site_type_source_id = e.site_type_source.pk if e.site_type_source else None
         e.version = services.next_version(e.version)
         e.updated_at = now
     bulk.update_objects(

@@ -52,6 +52,10 @@ ENROLLMENT_FIELDS = (
     "source__publisher",
     "source__url",
     "source__published_on",
+    "site_type_source__title",
+    "site_type_source__publisher",
+    "site_type_source__url",
+    "site_type_source__published_on",
 )
 
 
@@ -159,6 +163,10 @@ def iter_export_rows(jurisdictions, *, programs=None, statuses=None, chunk_size=
                         _safe(e[10] or ""),
                         _safe(e[11] or ""),
                         _date(e[12]),
+                        _safe(e[13] or ""),
+                        _safe(e[14] or ""),
+                        _safe(e[15] or ""),
+                        _date(e[16]),
                     ]
                 )
                 for requirement_id, *values in answers.get(e[0], ()):

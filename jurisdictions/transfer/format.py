@@ -13,7 +13,21 @@ from ..models import Requirement
 
 JURISDICTION_COLUMNS = ["slug", "name", "state", "kind", "geoid", "ocd_id"]
 ENROLLMENT_COLUMNS = ["program", "status", "site_type", "letter_sent_on", "response_due_on", "joined_on"]
-TAIL_COLUMNS = ["notes", "source_title", "source_publisher", "source_url", "source_date"]
+# The enrollment's source reports its status and dates; the site type's source gives the site type.
+SITE_TYPE_SOURCE_COLUMNS = [
+    "site_type_source_title",
+    "site_type_source_publisher",
+    "site_type_source_url",
+    "site_type_source_date",
+]
+TAIL_COLUMNS = [
+    "notes",
+    "source_title",
+    "source_publisher",
+    "source_url",
+    "source_date",
+    *SITE_TYPE_SOURCE_COLUMNS,
+]
 REQUIRED_COLUMNS = ["name", "state", "kind"]
 FIXED_COLUMNS = frozenset(JURISDICTION_COLUMNS + ENROLLMENT_COLUMNS + TAIL_COLUMNS)
 

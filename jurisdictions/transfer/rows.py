@@ -26,7 +26,7 @@ KINDS = frozenset(Jurisdiction.Kind.values)
 STATUSES = frozenset(Enrollment.Status.values)
 SITE_TYPES = frozenset(Enrollment.SiteType.values)
 ANSWERS = frozenset(Certification.Answer.values)
-DATE_COLUMNS = ["letter_sent_on", "response_due_on", "joined_on", "source_date"]
+DATE_COLUMNS = ["letter_sent_on", "response_due_on", "joined_on", "source_date", "site_type_source_date"]
 # A cell of a column without a length of its own (choices, dates) is refused past this.
 MAX_CELL = NOTES_MAX_LENGTH
 SOURCE_FIELDS = {
@@ -42,6 +42,11 @@ MAX_LENGTHS = {
     "ocd_id": max_length(Jurisdiction, "ocd_id"),
     "notes": max_length(Enrollment, "notes"),
     **{column: max_length(Source, name) for column, name in SOURCE_FIELDS.items() if name != "published_on"},
+    **{
+        f"site_type_{column}": max_length(Source, name)
+        for column, name in SOURCE_FIELDS.items()
+        if name != "published_on"
+    },
 }
 CHECK_SLUG = field_check(Jurisdiction, "slug")
 CHECK_GEOID = field_check(Jurisdiction, "geoid")
@@ -217,6 +222,7 @@ class RowReader:
             cells.error("program", "A row with a status, dates, notes or answers must name its program.")
 
         row["source"] = self._source(cells)
+        row["site_type_source"] = self._source(cells, prefix="site_type_")
         row["answers"], row["details"] = self._answers(cells, row["program"], program_slug)
         if cells.errors:
             return None
