@@ -157,7 +157,9 @@ def test_the_tricky_cells_are_there_to_compare(tricky):
         "'\tTabbed",
         '"\'\rcarriage return"',
         "Cañon City — ☃ 東京",
-        "\r\nblankville-tn,Blankville,TN,city" + "," * 65 + "\r\n",  # 69 columns (4 codes x 12, 4 site-type source)
+        "\r\nblankville-tn,Blankville,TN,city"
+        + "," * 65
+        + "\r\n",  # 69 columns (4 codes x 12, 4 site-type source)
         '"Sheriff, County of Lewis",policy,\'=Policy 5,"https://example.org/policy?a=1,2","Chief ""Ed"" Jones",2017-09-01',
         '\'-minus,\'@publisher,"\'=HYPERLINK(""x"")",,',  # the answer's source, undated
         '"O""Brien Township"',

@@ -1,5 +1,13 @@
-"""The PSP requirements' short titles keep the qualifiers of their full wording ("where possible",
-"when DHS asks"), in US English and neutral words; the seed article's source gets its kind."""
+"""Wording and citations of the PSP reference data (issue 14).
+
+- The requirements' short titles keep the qualifiers of their full wording ("where possible",
+  "when DHS asks"), in US English and neutral words. Only titles nobody reworded since are changed.
+- The seed article is a news report; the program's launch (2017-06-20) is cited to the Department of
+  Justice's release of that day, which the article does not date. The release's URL was not verified
+  for the research notes, so it is left empty rather than guessed.
+"""
+
+import datetime
 
 from django.db import migrations
 
@@ -17,19 +25,37 @@ TITLES = {
         "Honor a written DHS request to hold a person up to 48 hours past release",
     ),
 }
+SEED_ARTICLE = "Sessions Takes Action Against Sanctuary Cities"
+DOJ_RELEASE = {
+    "title": (
+        "Attorney General Sessions Announces Creation of National Public Safety Partnership "
+        "to Combat Violent Crime"
+    ),
+    "url": "",
+    "kind": "government_document",
+    "publisher": "U.S. Department of Justice, Office of Public Affairs",
+    "published_on": datetime.date(2017, 6, 20),
+}
 
 
 def retitle(apps, schema_editor, *, forward=True):
     Requirement = apps.get_model("jurisdictions", "Requirement")
     for code, (old, new) in TITLES.items():
         before, after = (old, new) if forward else (new, old)
-        # Only a title nobody has reworded since: staff edits win.
         Requirement.objects.filter(program__slug="psp", code=code, title=before).update(title=after)
 
 
-def mark_seed_article(apps, schema_editor):
+def recite(apps, schema_editor):
     Source = apps.get_model("jurisdictions", "Source")
-    Source.objects.filter(title="Sessions Takes Action Against Sanctuary Cities").update(kind="news_report")
+    Program = apps.get_model("jurisdictions", "Program")
+    Source.objects.filter(title=SEED_ARTICLE, url="").update(kind="news_report")
+    program = Program.objects.filter(slug="psp", source__title=SEED_ARTICLE).first()
+    if program is not None:
+        release, _ = Source.objects.get_or_create(
+            title=DOJ_RELEASE["title"], url=DOJ_RELEASE["url"], defaults=DOJ_RELEASE
+        )
+        program.source = release
+        program.save(update_fields=["source"])
 
 
 class Migration(migrations.Migration):
@@ -37,5 +63,5 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(retitle, lambda apps, se: retitle(apps, se, forward=False)),
-        migrations.RunPython(mark_seed_article, migrations.RunPython.noop),
+        migrations.RunPython(recite, migrations.RunPython.noop),
     ]

@@ -199,7 +199,11 @@ class Enrollment(TimeStampedModel):
         """The due date when a letter's deadline has passed with no other status recorded (derived
         from the dates, never stored as a status), else None."""
         today = today or timezone.localdate()
-        if self.status == EnrollmentStatus.LETTER_SENT and self.response_due_on and self.response_due_on < today:
+        if (
+            self.status == EnrollmentStatus.LETTER_SENT
+            and self.response_due_on
+            and self.response_due_on < today
+        ):
             return self.response_due_on
         return None
 

@@ -44,6 +44,13 @@ class Source(TimeStampedModel):
     published_on = models.DateField(
         null=True, blank=True, help_text="Date of publication of the document (empty when it has none)."
     )
+    date_text = models.CharField(
+        max_length=50,
+        blank=True,
+        verbose_name="date as given",
+        help_text="The date as the document gives it when it has no exact day (e.g. September 2018); "
+        "never a guessed day.",
+    )
     archived_url = models.URLField(
         max_length=500,
         blank=True,

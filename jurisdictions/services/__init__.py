@@ -44,7 +44,7 @@ from .jurisdictions import jurisdiction_create, jurisdiction_update
 from .programs import requirement_create, requirement_delete, requirement_delete_error, requirement_update
 from .reports import error_report_accept, error_report_dismiss, error_report_submit
 from .restore import RESTORABLE, deleted_records, record_restore
-from .sources import source_create, source_find_or_create
+from .sources import source_create, source_find_or_create, source_update, sources_load
 
 __all__ = [
     "ADMIT_PERMISSION",
@@ -85,6 +85,8 @@ __all__ = [
     "requirement_update",
     "source_create",
     "source_find_or_create",
+    "source_update",
+    "sources_load",
     "status_change_correct",
     "status_change_record",
     "status_change_values",

@@ -33,7 +33,9 @@ def status_change_correct(*, change, user, via, reason, status=None, source=None
     if status not in Enrollment.Status.values:
         raise ValidationError({"status": f"“{status}” is not a status."})
     enrollment = lock_for_update(Enrollment(pk=change.enrollment_id))
-    latest = StatusChange.objects.filter(enrollment=enrollment).events().order_by("-changed_at", "-id").first()
+    latest = (
+        StatusChange.objects.filter(enrollment=enrollment).events().order_by("-changed_at", "-id").first()
+    )
     if latest is not None and latest.pk == change.pk:
         enrollment_update(
             enrollment=enrollment,

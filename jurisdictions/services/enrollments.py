@@ -159,7 +159,15 @@ def enrollment_set_status(
 
 
 def enrollment_mark_letter_sent(
-    *, enrollment, letter_sent_on, response_due_on=None, user, via, note="", source=None, expected_version=None
+    *,
+    enrollment,
+    letter_sent_on,
+    response_due_on=None,
+    user,
+    via,
+    note="",
+    source=None,
+    expected_version=None,
 ):
     """Record that the program's letter went out (an editor's step)."""
     if enrollment.status == PARTICIPATING:
