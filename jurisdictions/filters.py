@@ -13,6 +13,7 @@ from django import forms
 from django.db.models import Case, IntegerField, Min, Value, When
 from django_filters.fields import IsoDateTimeField
 
+from . import as_of as history
 from .models import Certification, Enrollment, Jurisdiction, Program, Requirement, State, StatusChange
 from .widgets import AnswerSelects, EchoedText, ValueCheckboxes
 
@@ -75,6 +76,23 @@ class UtcIsoDateTimeField(IsoDateTimeField):
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+class AsOfField(forms.CharField):
+    """A past or present day, YYYY-MM-DD (`as_of.parse` says what is wrong otherwise)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return history.parse(value) if value else None
+
+
+class AsOfFilter(django_filters.DateFilter):
+    """Statuses and answers as they stood at the end of a day (applied in `filter_queryset`)."""
+
+    field_class = AsOfField
+
+    def filter(self, qs, value):
+        return qs
 
 
 class JurisdictionOrdering(django_filters.OrderingFilter):
@@ -263,6 +281,16 @@ class JurisdictionFilter(StrictFilterSet):
             "enrollments or answers changed at or after it."
         ),
     )
+    as_of = AsOfFilter(
+        label="As of",
+        widget=EchoedText(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "YYYY-MM-DD"}, echo=40
+        ),
+        help_text=(
+            "A day, YYYY-MM-DD (today at most): statuses and answers as they stood at the end of "
+            "that day, rebuilt from the history; jurisdictions not enrolled yet are left out."
+        ),
+    )
     ordering = JurisdictionOrdering(
         fields=(("name", "name"), ("state", "state"), ("status", "status"), ("updated_at", "updated_at")),
         field_labels={
@@ -294,6 +322,16 @@ class JurisdictionFilter(StrictFilterSet):
         # schema falls back to a guess and `spectacular --fail-on-warn` fails.)
         return queryset
 
+    def as_of_day(self):
+        """The day asked for, or None (the current record)."""
+        return self.form.cleaned_data.get("as_of") if self.is_bound and self.is_valid() else None
+
+    def standing(self):
+        """{enrollment id: as_of.Standing} of every enrollment on the day asked for."""
+        if not hasattr(self, "_standing"):
+            self._standing = history.statuses(self.form.cleaned_data["as_of"])
+        return self._standing
+
     def enrollment_conditions(self):
         data = self.form.cleaned_data
         enrollments = Enrollment.objects.all()
@@ -301,7 +339,13 @@ class JurisdictionFilter(StrictFilterSet):
         if data.get("program"):
             enrollments = enrollments.filter(program=data["program"])
             used = True
-        if data.get("status"):
+        if data.get("as_of"):
+            # The statuses of that day, not today's; enrollments that did not exist yet are out.
+            wanted = set(data.get("status") or Enrollment.Status.values)
+            ids = [pk for pk, s in self.standing().items() if s.status in wanted]
+            enrollments = enrollments.filter(pk__in=ids)
+            used = True
+        elif data.get("status"):
             enrollments = enrollments.filter(status__in=data["status"])
             used = True
         for pair in data.get("answer") or []:

@@ -70,6 +70,7 @@ class CertificationSerializer(serializers.ModelSerializer):
             "id",
             "requirement",
             "answer",
+            "basis",
             "facility_operator",
             "legal_basis",
             "citation",
@@ -83,6 +84,12 @@ class CertificationSerializer(serializers.ModelSerializer):
         read_only_fields = ("id", "requirement", "version", "updated_at")
         extra_kwargs = {
             "id": {"help_text": "Numeric identifier of the certification."},
+            "basis": {
+                "help_text": (
+                    "certified (the jurisdiction's own statement), reported (a third party says so, "
+                    "see source) or empty (no basis recorded yet)."
+                )
+            },
             "answer": {
                 "help_text": (
                     "The jurisdiction's answer: yes, no, not_applicable (it does not run the "
@@ -146,6 +153,14 @@ class EnrollmentSerializer(serializers.ModelSerializer):
         help_text="The answers to the program's requirements, in the program's order.",
     )
     source = source_field("the current status")
+    site_type_source = source_field("the site type")
+    answers_summary = serializers.CharField(
+        read_only=True,
+        help_text=(
+            "How many requirements are met and on what basis, e.g. “3 of 3 certified” or "
+            "“3 of 3 reported as met (not certified by the city)”."
+        ),
+    )
 
     class Meta:
         model = Enrollment
@@ -161,6 +176,8 @@ class EnrollmentSerializer(serializers.ModelSerializer):
             "joined_on",
             "notes",
             "source",
+            "site_type_source",
+            "answers_summary",
             "certifications",
             "version",
             "updated_at",
@@ -345,6 +362,8 @@ class StatusChangeSerializer(serializers.ModelSerializer):
             "via",
             "note",
             "source",
+            "correction_of",
+            "correction_reason",
         )
         read_only_fields = fields
         extra_kwargs = {
@@ -352,4 +371,15 @@ class StatusChangeSerializer(serializers.ModelSerializer):
             "to_status": {"help_text": "Status after the change."},
             "via": {"help_text": "Through what the change came in: admin, api, import or system."},
             "note": {"help_text": "Note recorded with the change; may be empty."},
+            "changed_at": {"help_text": "When the change was recorded in the tracker."},
+            "effective_on": {
+                "help_text": "Date the status took effect, according to its document; null when not known."
+            },
+            "correction_of": {
+                "help_text": (
+                    "Id of the earlier change this one corrects (a correction, not a new event); null "
+                    "for an ordinary change."
+                )
+            },
+            "correction_reason": {"help_text": "Why the corrected change was wrong; empty otherwise."},
         }

@@ -30,6 +30,7 @@ from .enrollments import (
     EnrollmentSiteType,
     EnrollmentStatus,
     StatusChange,
+    answers_summary,
 )
 from .jurisdictions import Jurisdiction, JurisdictionKind, JurisdictionQuerySet
 from .programs import Program, Requirement, Source, SourceKind
@@ -60,6 +61,7 @@ __all__ = [
     "State",
     "StatusChange",
     "TimeStampedModel",
+    "answers_summary",
     "choice_constraint",
     "geoid_validator",
     "history",

@@ -229,6 +229,27 @@ class CertificationLegalBasis(models.TextChoices):
     POLICY = "policy", "Policy"
 
 
+def answers_summary(answers, *, of, kind="jurisdiction"):
+    """How many requirements are met and on what basis, in the words pages and the API use:
+    "3 of 3 certified", "3 of 3 reported as met (not certified by the city)".
+
+    `answers` are (answer, basis) pairs; `of` is the number of requirements; `kind` names the
+    jurisdiction ("city", "county").
+    """
+    yes = [basis for answer, basis in answers if answer == CertificationAnswer.YES]
+    certified = yes.count(CertificationBasis.CERTIFIED)
+    reported = yes.count(CertificationBasis.REPORTED)
+    unbased = len(yes) - certified - reported
+    parts = []
+    if certified:
+        parts.append(f"{certified} of {of} certified")
+    if reported:
+        parts.append(f"{reported} of {of} reported as met (not certified by the {kind})")
+    if unbased:
+        parts.append(f"{unbased} of {of} answered yes (basis not recorded)")
+    return "; ".join(parts) or f"0 of {of} met"
+
+
 class CertificationBasis(models.TextChoices):
     """On what the answer rests: the jurisdiction's own certification, or a third party's report."""
 
