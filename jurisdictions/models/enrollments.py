@@ -195,6 +195,15 @@ class Enrollment(TimeStampedModel):
             return letter_sent_on
         return None
 
+    @property
+    def answers_summary(self):
+        """The answers' count and basis in words (see `answers_summary`)."""
+        return answers_summary(
+            [(c.answer, c.basis) for c in self.certifications.all()],
+            of=len(self.certifications.all()),
+            kind=self.jurisdiction.kind,
+        )
+
     def no_response_by(self, today=None):
         """The due date when a letter's deadline has passed with no other status recorded (derived
         from the dates, never stored as a status), else None."""
