@@ -80,3 +80,45 @@ class ProgramStatusChangesFeed(StatusChangesFeed):
 
     def items(self, obj):
         return self.changes().filter(enrollment__program=obj)[:FEED_LENGTH]
+
+
+class CorrectionsFeed(Feed):
+    """Every correction of the record (issue 14): what was corrected, when, and why."""
+
+    feed_type = Rss201rev2Feed
+    title = "PSP Tracker: corrections"
+    description = "Every correction of an earlier record in the tracker, newest first, with its reason."
+
+    def link(self):
+        return reverse("jurisdictions:corrections")
+
+    def items(self):
+        return (
+            StatusChange.objects.corrections()
+            .select_related("enrollment__jurisdiction", "enrollment__program", "source", "correction_of")
+            .order_by("-changed_at", "-id")[:FEED_LENGTH]
+        )
+
+    def item_title(self, item):
+        return escape(f"Correction: {item.enrollment.jurisdiction} ({item.enrollment.program.name})")
+
+    def item_description(self, item):
+        wrong = item.correction_of
+        parts = [
+            f"Corrected on {item.changed_at:%Y-%m-%d}: {item.correction_reason}",
+            f"The record of {wrong.changed_at:%Y-%m-%d} said {wrong.get_to_status_display()}; "
+            f"the corrected fact is {item.get_to_status_display()}.",
+            f"Source: {item.source}." if item.source else "No source recorded.",
+        ]
+        return escape(" ".join(parts))
+
+    def item_link(self, item):
+        return f"{reverse('jurisdictions:corrections')}#correction-{item.pk}"
+
+    def item_guid(self, item):
+        return f"correction-{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item):
+        return item.changed_at

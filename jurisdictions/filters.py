@@ -370,7 +370,8 @@ class JurisdictionFilter(StrictFilterSet):
         data = self.form.cleaned_data if self.is_bound and self.is_valid() else {}
         return {
             "programs": [data["program"].slug] if data.get("program") else None,
-            "statuses": list(data["status"]) if data.get("status") else None,
+            "statuses": list(data["status"]) if data.get("status") and not data.get("as_of") else None,
+            "as_of": data.get("as_of"),
         }
 
 

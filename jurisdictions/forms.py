@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from . import services
-from .models import Certification, Enrollment, Jurisdiction, StatusChange
+from .models import Certification, Enrollment, Jurisdiction, StatusChange, web_url_validator
 
 IMPORT_MAX_BYTES = 2 * 1024 * 1024  # kept in the session between preview and confirm
 
@@ -236,3 +236,37 @@ class ImportUploadForm(forms.Form):
                 f"{IMPORT_MAX_BYTES // 1024 // 1024} MB (use the import_jurisdictions command for more)."
             )
         return upload
+
+
+class ErrorReportForm(forms.Form):
+    """The public "report an error" form: no account; a honeypot field that people never see
+    (bots fill it in), and bounded lengths. What is sent goes to the staff queue, never the page."""
+
+    message = forms.CharField(
+        label="What is wrong?",
+        min_length=10,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 2000}),
+        help_text="Which fact, and what the correct fact is (10 to 2,000 characters).",
+    )
+    evidence_url = forms.URLField(
+        label="A document that shows it (web address)",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        validators=[web_url_validator],
+        help_text="Optional. A public document containing the correct fact.",
+    )
+    contact = forms.EmailField(
+        label="Your e-mail address",
+        required=False,
+        max_length=254,
+        help_text="Optional, if you would like a reply. Never published.",
+    )
+    # The honeypot: hidden from people (CSS and aria-hidden), so any value means a bot.
+    website = forms.CharField(required=False, max_length=200, label="Leave this empty")
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise ValidationError("This field must be left empty.", code="honeypot")
+        return ""

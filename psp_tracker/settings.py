@@ -348,6 +348,8 @@ CACHES = {
 # address; a reader clicking around never comes near them.
 PUBLIC_RATE = env_rate("PUBLIC_RATE", "300/minute")
 PUBLIC_CSV_RATE = env_rate("PUBLIC_CSV_RATE", "30/minute")
+# Issue 14: error reports sent through the public form, per client address (beyond it: 429).
+ERROR_REPORT_RATE = env_rate("ERROR_REPORT_RATE", "5/hour")
 
 REST_FRAMEWORK = {
     "NUM_PROXIES": NUM_PROXIES,
