@@ -5,7 +5,7 @@ page that does pays two small queries (the status-change one reads the newest ro
 the first time after a write, and none after that.
 """
 
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -26,9 +26,10 @@ def _last_change():
 def _facts_as_of():
     """The latest date a recorded fact took effect: a change's effective date, or the day it was
     recorded when its document gives none (corrections are not events)."""
-    events = StatusChange.objects.events()
-    effective = events.aggregate(day=Max("effective_on"))["day"]
-    undated = events.filter(effective_on__isnull=True).aggregate(at=Max("changed_at"))["at"]
+    found = StatusChange.objects.events().aggregate(
+        day=Max("effective_on"), at=Max("changed_at", filter=Q(effective_on__isnull=True))
+    )
+    effective, undated = found["day"], found["at"]
     days = [d for d in (effective, undated and timezone.localdate(undated)) if d]
     return max(days) if days else None
 
