@@ -9,6 +9,7 @@
 
 import datetime
 
+from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 TITLES = {
@@ -58,10 +59,30 @@ def recite(apps, schema_editor):
         program.save(update_fields=["source"])
 
 
+def staff_queue(apps, schema_editor):
+    """Editors and Reviewers work the queue of error reports (view and decide)."""
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    perms = Permission.objects.filter(
+        content_type__app_label="jurisdictions", codename__in=["view_errorreport", "change_errorreport"]
+    )
+    for group in Group.objects.filter(name__in=["Editor", "Reviewer"]):
+        group.permissions.add(*perms)
+
+
 class Migration(migrations.Migration):
-    dependencies = [("jurisdictions", "0010_record_you_can_cite")]
+    dependencies = [
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("jurisdictions", "0010_record_you_can_cite"),
+    ]
 
     operations = [
         migrations.RunPython(retitle, lambda apps, se: retitle(apps, se, forward=False)),
         migrations.RunPython(recite, migrations.RunPython.noop),
+        migrations.RunPython(staff_queue, migrations.RunPython.noop),
     ]
