@@ -17,6 +17,8 @@ EDITOR_PERMISSIONS = sorted(
         for action in ("add", "change", "view")
     ]
     + ["view_program", "view_requirement", "view_statuschange"]
+    # Issue 14 (migration 0011): both roles work the queue of error reports.
+    + ["change_errorreport", "view_errorreport"]
 )
 YES = dict.fromkeys(("facility_access", "release_notice", "hold_request"), "yes")
 
