@@ -54,6 +54,10 @@ COLUMNS = {
     "c_source_publisher": "certifications__source__publisher",
     "c_source_url": "certifications__source__url",
     "c_source_published_on": "certifications__source__published_on",
+    "c_second_source_title": "certifications__second_source__title",
+    "c_second_source_publisher": "certifications__second_source__publisher",
+    "c_second_source_url": "certifications__second_source__url",
+    "c_second_source_published_on": "certifications__second_source__published_on",
 }
 KEYS = tuple(COLUMNS)
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.defaultfilters import pluralize
@@ -265,7 +265,7 @@ def jurisdiction_detail(request, slug):
     enrollments = Enrollment.objects.select_related("program", "source", "site_type_source").prefetch_related(
         Prefetch(
             "certifications",
-            queryset=Certification.objects.select_related("requirement", "source").order_by(
+            queryset=Certification.objects.select_related("requirement", "source", "second_source").order_by(
                 "requirement__order", "requirement__code"
             ),
         ),
@@ -347,8 +347,10 @@ def source_detail(request, pk):
     site_types = source.site_type_enrollments.select_related("jurisdiction", "program").order_by(
         "jurisdiction__name"
     )
-    answers = source.certifications.select_related("enrollment__jurisdiction", "requirement").order_by(
-        "enrollment__jurisdiction__name", "requirement__order"
+    answers = (
+        Certification.objects.filter(Q(source=source) | Q(second_source=source))
+        .select_related("enrollment__jurisdiction", "requirement")
+        .order_by("enrollment__jurisdiction__name", "requirement__order")
     )
     changes = source.status_changes.select_related("enrollment__jurisdiction", "enrollment__program")
     return render(

@@ -217,6 +217,7 @@ def test_jurisdiction_detail_shows_identity_enrollments_and_answers(client, seed
         "certified_on",
         "certified_by",
         "source",
+        "second_source",  # issue 14
         "version",
         "updated_at",
     ]
@@ -637,6 +638,11 @@ ANSWER_DETAILS = [
     "source_publisher",
     "source_url",
     "source_date",
+    # Issue 14: a second document that says the same.
+    "second_source_title",
+    "second_source_publisher",
+    "second_source_url",
+    "second_source_date",
 ]
 CODES = ("facility_access", "release_notice", "hold_request")
 

@@ -280,6 +280,11 @@ DETAILS = [
     "source_publisher",
     "source_url",
     "source_date",
+    # Issue 14: a second document that says the same.
+    "second_source_title",
+    "second_source_publisher",
+    "second_source_url",
+    "second_source_date",
 ]
 
 

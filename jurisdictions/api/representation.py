@@ -63,6 +63,12 @@ def certification(row, urls):
             row.c_source_url,
             row.c_source_published_on,
         ),
+        "second_source": _source(
+            row.c_second_source_title,
+            row.c_second_source_publisher,
+            row.c_second_source_url,
+            row.c_second_source_published_on,
+        ),
         "version": row.c_version,
         "updated_at": row.c_updated_at,
     }

@@ -62,6 +62,7 @@ class CertificationSerializer(serializers.ModelSerializer):
         max_length=500, allow_blank=True, required=False, help_text="Link to the evidence; empty when none."
     )
     source = source_field("the answer")
+    second_source = source_field("the answer too (a second document)")
 
     class Meta:
         model = Certification
@@ -78,6 +79,7 @@ class CertificationSerializer(serializers.ModelSerializer):
             "certified_on",
             "certified_by",
             "source",
+            "second_source",
             "version",
             "updated_at",
         )

@@ -31,6 +31,10 @@ _ANSWER_SOURCE_COLUMNS = {
     "source_publisher": "cs.publisher",
     "source_url": "cs.url",
     "source_date": "cs.published_on",
+    "second_source_title": "c2.title",
+    "second_source_publisher": "c2.publisher",
+    "second_source_url": "c2.url",
+    "second_source_date": "c2.published_on",
 }
 ANSWER_VALUES = [
     ("", "c.answer"),
@@ -155,7 +159,10 @@ def _export_sql(ids, requirements, *, programs, statuses):
                 pivots.append(f"max({column}) FILTER (WHERE c.requirement_id = ANY(%s)) AS a{i}_{k}")
                 params.append(requirement_ids)
         certification, source = Certification._meta.db_table, Source._meta.db_table
-        answers = f"{certification} c LEFT JOIN {source} cs ON cs.id = c.source_id"
+        answers = (
+            f"{certification} c LEFT JOIN {source} cs ON cs.id = c.source_id"
+            f" LEFT JOIN {source} c2 ON c2.id = c.second_source_id"
+        )
         if count < ANSWERS_BY_INDEX_BELOW:
             answer_join = (
                 f"LEFT JOIN LATERAL (SELECT {', '.join(pivots)}\n"

@@ -319,11 +319,20 @@ class Certification(TimeStampedModel):
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.PROTECT, related_name="certifications", db_index=False
     )
+    second_source = models.ForeignKey(
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="second_certifications",
+        db_index=False,
+        help_text="A second document that says the same (e.g. a second report of it).",
+    )
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Raised by every write; guards against lost updates."
     )
 
-    history = history(unindexed=["requirement", "source"])
+    history = history(unindexed=["requirement", "source", "second_source"])
 
     class Meta:
         ordering = ["enrollment", "requirement__order"]
@@ -345,6 +354,12 @@ class Certification(TimeStampedModel):
             models.Index(fields=["requirement", "answer"], name="certification_req_answer_idx"),
             models.Index(
                 fields=["source"], condition=Q(source__isnull=False), name="certification_source_idx"
+            ),
+            # The PROTECT check of a second document, and its source page.
+            models.Index(
+                fields=["second_source"],
+                condition=Q(second_source__isnull=False),
+                name="certification_source2_idx",
             ),
         ]
 

@@ -25,6 +25,7 @@ ENROLLMENT_FIELDS = (
     "joined_on",
     "notes",
     "source",
+    "site_type_source",
 )
 CERTIFICATION_FIELDS = (
     "answer",
@@ -36,6 +37,7 @@ CERTIFICATION_FIELDS = (
     "certified_by",
     "certified_on",
     "source",
+    "second_source",
 )
 JURISDICTION_FIELDS = ("name", "state", "kind", "slug", "geoid", "ocd_id")
 

@@ -33,10 +33,11 @@ ANSWER_FIELDS = (
     "certified_on",
     "source_id",
     "basis",
+    "second_source_id",
 )
 ANSWER_INDEX = {name: i + 1 for i, name in enumerate(ANSWER_FIELDS)}  # after the pk
 NEW_ANSWER_COLUMNS = ["enrollment_id", "requirement_id", *ANSWER_FIELDS]
-BLANK_DETAILS = ("", "", "", "", "", None, None, "")  # the ANSWER_FIELDS after the answer
+BLANK_DETAILS = ("", "", "", "", "", None, None, "", None)  # the ANSWER_FIELDS after the answer
 NEW_JURISDICTION_COLUMNS = ["slug", *IDENTITY_FIELDS]
 NEW_ENROLLMENT_COLUMNS = ["jurisdiction_id", "program_id", *ENROLLMENT_FIELDS]
 
@@ -165,9 +166,9 @@ def _write_answers(plan):
             continue
         existing = stored[known[0]]
         for name, value in wanted.items():
-            if name == "source":
-                existing.source_id = value.pk if value is not None else None
-                fields.add("source_id")
+            if name in ("source", "second_source"):
+                setattr(existing, f"{name}_id", value.pk if value is not None else None)
+                fields.add(f"{name}_id")
             else:
                 setattr(existing, name, value)
                 fields.add(name)
@@ -183,6 +184,7 @@ def _detail_tuple(details):
     if not details:
         return BLANK_DETAILS
     source = details.get("source")
+    second = details.get("second_source")
     return (
         details.get("facility_operator", ""),
         details.get("legal_basis", ""),
@@ -192,4 +194,5 @@ def _detail_tuple(details):
         details.get("certified_on"),
         source.pk if source is not None else None,
         details.get("basis", ""),
+        second.pk if second is not None else None,
     )

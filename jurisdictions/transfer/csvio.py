@@ -13,6 +13,7 @@ from ..db import csv_export
 from ..db.lookups import where_in
 from ..models import Certification, Enrollment, Requirement
 from .format import (  # noqa: F401  (the format's names are also read from here)
+    ANSWER_DATE_SUFFIXES,
     ANSWER_SUFFIXES,
     ANSWER_TEXT_SUFFIXES,
     ENROLLMENT_COLUMNS,
@@ -76,6 +77,10 @@ ANSWER_FIELDS = (
     "source__publisher",
     "source__url",
     "source__published_on",
+    "second_source__title",
+    "second_source__publisher",
+    "second_source__url",
+    "second_source__published_on",
 )
 
 
@@ -91,7 +96,7 @@ ANSWER_CELLS = (
     _plain_cell,  # answer
     *(
         _date
-        if suffix in ("certified_on", "source_date")
+        if suffix in ANSWER_DATE_SUFFIXES
         else _text_cell
         if suffix in ANSWER_TEXT_SUFFIXES
         else _plain_cell

@@ -283,8 +283,9 @@ class Plan:
 
     def _answer_values(self, given, changes):
         values = dict(given)
-        if "source" in values:
-            values["source"] = self._source(values["source"], changes)
+        for name in ("source", "second_source"):
+            if name in values:
+                values[name] = self._source(values[name], changes)
         return values
 
     def _source(self, values, changes):
@@ -313,12 +314,15 @@ class Plan:
         apply_plan(self)
 
 
+SOURCE_NAMES = ("source", "second_source")
+
+
 def _attname(name):
-    return "source_id" if name == "source" else name
+    return f"{name}_id" if name in SOURCE_NAMES else name
 
 
 def _same(name, value, stored):
-    if name == "source":
+    if name in SOURCE_NAMES:
         return (
             value is not None
             and value.pk is not None

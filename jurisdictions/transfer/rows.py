@@ -110,8 +110,8 @@ class RowReader:
                 self.detail_columns.setdefault(code, []).append((suffix, column))
                 if suffix in ANSWER_DETAIL_FIELDS and suffix not in ("legal_basis", "certified_on"):
                     self.limits[column] = max_length(Certification, ANSWER_DETAIL_FIELDS[suffix])
-                elif suffix in ANSWER_SOURCE_SUFFIXES and suffix != "source_date":
-                    self.limits[column] = max_length(Source, SOURCE_FIELDS[suffix])
+                elif suffix.removeprefix("second_") in SOURCE_FIELDS and not suffix.endswith("_date"):
+                    self.limits[column] = max_length(Source, SOURCE_FIELDS[suffix.removeprefix("second_")])
         self.code_columns = [c for c in self.answer_columns if c in codes]
         self.blank_details = {code: self._blank(columns) for code, columns in self.detail_columns.items()}
         self.details_seen = {}  # (code, detail cells): (values, errors), see `_details_of`
@@ -287,6 +287,8 @@ class RowReader:
         for suffix, _ in columns:
             if suffix in ANSWER_DETAIL_FIELDS:
                 values[ANSWER_DETAIL_FIELDS[suffix]] = None if suffix == "certified_on" else ""
+            elif suffix.startswith("second_"):
+                values["second_source"] = None
             else:
                 values["source"] = None
         return values
@@ -294,8 +296,8 @@ class RowReader:
     def _details(self, cells, code, columns):
         values = {}
         for suffix, column in columns:
-            if suffix in ANSWER_SOURCE_SUFFIXES:
-                continue
+            if suffix not in ANSWER_DETAIL_FIELDS:
+                continue  # the sources, below
             field = ANSWER_DETAIL_FIELDS[suffix]
             if field == "certified_on":
                 values[field] = self._date(cells, column)
@@ -310,4 +312,6 @@ class RowReader:
             values[field] = value
         if any(suffix in ANSWER_SOURCE_SUFFIXES for suffix, _ in columns):
             values["source"] = self._source(cells, prefix=f"{code}_")
+        if any(suffix.startswith("second_") for suffix, _ in columns):
+            values["second_source"] = self._source(cells, prefix=f"{code}_second_")
         return values
