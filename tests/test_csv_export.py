@@ -139,7 +139,7 @@ def test_the_tricky_cells_are_there_to_compare(tricky):
     text = export(tricky)[1]
     lines = text.split("\r\n")
     assert lines[0] == ",".join(csvio.csv_columns())
-    assert lines[0].split(",")[12:60:12] == [  # 12 columns per code (issue 14 added basis)
+    assert lines[0].split(",")[12:76:16] == [  # 16 columns per code (issue 14: basis, a second source)
         "data_sharing",
         "hold_request",
         "facility_access",
@@ -158,8 +158,8 @@ def test_the_tricky_cells_are_there_to_compare(tricky):
         '"\'\rcarriage return"',
         "Cañon City — ☃ 東京",
         "\r\nblankville-tn,Blankville,TN,city"
-        + "," * 65
-        + "\r\n",  # 69 columns (4 codes x 12, 4 site-type source)
+        + "," * 81
+        + "\r\n",  # 85 columns (4 codes x 16, 4 of the site type's source)
         '"Sheriff, County of Lewis",policy,\'=Policy 5,"https://example.org/policy?a=1,2","Chief ""Ed"" Jones",2017-09-01',
         '\'-minus,\'@publisher,"\'=HYPERLINK(""x"")",,',  # the answer's source, undated
         '"O""Brien Township"',
