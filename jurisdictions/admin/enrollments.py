@@ -23,7 +23,7 @@ class CertificationInline(admin.StackedInline):
     formset = CertificationFormSet
     extra = 0
     can_delete = False
-    autocomplete_fields = ["source"]
+    autocomplete_fields = ["source", "second_source"]
     fields = [
         "requirement",
         "answer",
@@ -33,6 +33,7 @@ class CertificationInline(admin.StackedInline):
         ("certified_by", "certified_on"),
         "basis",
         "source",
+        "second_source",
         "opened_version",
     ]
     verbose_name = "answer"
@@ -103,7 +104,7 @@ class EnrollmentAdmin(AuditedAdmin):
     list_filter = ["program", "status", "jurisdiction__state", AnswersIncompleteFilter]
     list_select_related = ["jurisdiction", "program"]
     search_fields = ["jurisdiction__name", "jurisdiction__slug"]
-    autocomplete_fields = ["jurisdiction", "program", "source"]
+    autocomplete_fields = ["jurisdiction", "program", "source", "site_type_source"]
     inlines = [CertificationInline, StatusChangeInline]
     actions = ["mark_letter_sent", "admit"]
 
