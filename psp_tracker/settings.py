@@ -389,7 +389,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # One name for the status choices, which the enrollments and the change feed share.
-    "ENUM_NAME_OVERRIDES": {"EnrollmentStatusEnum": "jurisdictions.models.EnrollmentStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "EnrollmentStatusEnum": "jurisdictions.models.EnrollmentStatus",
+        # Issue 14: a source's kind and a jurisdiction's kind are two choice sets named "kind".
+        "JurisdictionKindEnum": "jurisdictions.models.JurisdictionKind",
+        "SourceKindEnum": "jurisdictions.models.SourceKind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "jurisdictions.api.urls.describe_id_parameters",

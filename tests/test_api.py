@@ -191,6 +191,8 @@ def test_jurisdiction_detail_shows_identity_enrollments_and_answers(client, seed
         "joined_on": "2017-06-20",
     }
     assert enrollment["source"] == {
+        "kind": "government_document",  # issue 14: sources are documents
+        "date_text": "",
         "title": (
             "Attorney General Sessions Announces Creation of National Public Safety Partnership "
             "to Combat Violent Crime"

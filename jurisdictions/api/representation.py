@@ -38,10 +38,17 @@ def _url(template, key):
     return f"{template[0]}{key}{template[1]}"
 
 
-def _source(title, publisher, url, published_on):
+def _source(title, publisher, url, published_on, date_text, kind):
     if title is None:
         return None
-    return {"title": title, "publisher": publisher, "url": url, "published_on": published_on}
+    return {
+        "kind": kind,
+        "title": title,
+        "publisher": publisher,
+        "url": url,
+        "published_on": published_on,
+        "date_text": date_text,
+    }
 
 
 def certification(row, urls):
@@ -62,12 +69,16 @@ def certification(row, urls):
             row.c_source_publisher,
             row.c_source_url,
             row.c_source_published_on,
+            row.c_source_date_text,
+            row.c_source_kind,
         ),
         "second_source": _source(
             row.c_second_source_title,
             row.c_second_source_publisher,
             row.c_second_source_url,
             row.c_second_source_published_on,
+            row.c_second_source_date_text,
+            row.c_second_source_kind,
         ),
         "version": row.c_version,
         "updated_at": row.c_updated_at,
@@ -87,12 +98,21 @@ def enrollment(row, urls):
         "response_due_on": row.response_due_on,
         "joined_on": row.joined_on,
         "notes": row.notes,
-        "source": _source(row.source_title, row.source_publisher, row.source_url, row.source_published_on),
+        "source": _source(
+            row.source_title,
+            row.source_publisher,
+            row.source_url,
+            row.source_published_on,
+            row.source_date_text,
+            row.source_kind,
+        ),
         "site_type_source": _source(
             row.site_type_source_title,
             row.site_type_source_publisher,
             row.site_type_source_url,
             row.site_type_source_published_on,
+            row.site_type_source_date_text,
+            row.site_type_source_kind,
         ),
         "answers_summary": "",
         "certifications": [],

@@ -23,9 +23,18 @@ class SourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Source
-        fields = ("title", "publisher", "url", "published_on")
+        fields = ("kind", "title", "publisher", "url", "published_on", "date_text")
         read_only_fields = fields
         extra_kwargs = {
+            "kind": {
+                "help_text": "Kind of document: government_document, letter, news_report, "
+                "jurisdiction_statement, court_record or other."
+            },
+            "published_on": {"help_text": "Date of publication; null when the document gives no exact day."},
+            "date_text": {
+                "help_text": "The date as the document gives it when it has no exact day "
+                "(e.g. September 2018); empty otherwise."
+            },
             "title": {"help_text": "Title of the document."},
             "publisher": {"help_text": "Who published the document; empty when not recorded."},
         }
