@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from . import services
-from .models import Certification, Enrollment, Jurisdiction, StatusChange, web_url_validator
+from .models import Certification, Enrollment, Jurisdiction, Source, StatusChange, web_url_validator
 
 IMPORT_MAX_BYTES = 2 * 1024 * 1024  # kept in the session between preview and confirm
 
@@ -211,6 +211,12 @@ class LetterSentForm(forms.Form):
         label="Response due on", required=False, help_text="YYYY-MM-DD; leave blank when none is given."
     )
     note = forms.CharField(label="Note", required=False, max_length=500)
+    source = forms.ModelChoiceField(
+        queryset=Source.objects.all(),
+        required=False,
+        label="Source",
+        help_text="The document that reports the letter (e.g. the letter itself); empty: no source recorded.",
+    )
 
     def clean(self):
         cleaned = super().clean()

@@ -224,3 +224,24 @@ def test_the_detail_page_has_a_cite_block_with_a_permanent_url_and_access_date(c
 def test_a_source_page_lists_what_it_supports(client, memphis):
     html = client.get(memphis.source.get_absolute_url()).content.decode()
     assert "Memphis" in html and "Government document" in html
+
+
+def test_the_letter_action_cites_the_document_chosen_with_it(admin_client):
+    from tests.test_admin import changelist_action
+
+    letter = DocumentFactory(kind="letter", title="OJP letter")
+    pending = EnrollmentFactory(
+        status="pending", jurisdiction=JurisdictionFactory(name="Baltimore", state="MD")
+    )
+    changelist_action(
+        admin_client,
+        "mark_letter_sent",
+        [pending],
+        apply="1",
+        letter_sent_on="2017-08-03",
+        response_due_on="2017-08-18",
+        source=letter.pk,
+    )
+    pending.refresh_from_db()
+    assert (pending.status, pending.source) == ("letter_sent", letter)
+    assert StatusChange.objects.get(enrollment=pending).source == letter

@@ -250,6 +250,7 @@ class EnrollmentAdmin(AuditedAdmin):
                     letter_sent_on=form.cleaned_data["letter_sent_on"],
                     response_due_on=form.cleaned_data["response_due_on"],
                     note=form.cleaned_data["note"],
+                    source=form.cleaned_data["source"],
                     user=request.user,
                     via=VIA,
                 )
