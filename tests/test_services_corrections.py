@@ -208,7 +208,7 @@ def test_the_methodology_page_is_linked_from_every_page(client, memphis):
     for path in ("/", "/jurisdictions/", "/jurisdictions/memphis-tn/", "/corrections/", report_url()):
         assert 'href="/methodology/"' in client.get(path).content.decode()
     page = client.get("/methodology/").content.decode()
-    for anchor in ("statuses", "answers", "sources", "as-of", "corrections", "cite", "licence"):
+    for anchor in ("statuses", "answers", "sources", "as-of", "corrections", "cite", "license"):
         assert f'id="{anchor}"' in page
 
 

@@ -4,7 +4,7 @@ The ViewSets in `api.py` mix these in. A write:
 
 - needs a staff account with the model permission (an Editor or a Reviewer); partner tokens and
   anonymous clients read only;
-- honours `If-Match`: the ETag a GET of the same resource returned (the conditional-GET ETag of
+- honors `If-Match`: the ETag a GET of the same resource returned (the conditional-GET ETag of
   `api.ConditionalGetMixin`, a hash of the representation, which includes the `version` raised by
   every write). A stale ETag answers 412 and changes nothing; the version read with the ETag is
   checked again under the row lock, so a write racing in between is refused too;
