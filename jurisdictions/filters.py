@@ -340,12 +340,13 @@ class JurisdictionFilter(StrictFilterSet):
             enrollments = enrollments.filter(program=data["program"])
             used = True
         if data.get("as_of"):
-            # The statuses of that day, not today's; enrollments that did not exist yet are out.
+            # The statuses and answers of that day, not today's; enrollments not there yet are out.
             wanted = set(data.get("status") or Enrollment.Status.values)
-            ids = [pk for pk, s in self.standing().items() if s.status in wanted]
-            enrollments = enrollments.filter(pk__in=ids)
-            used = True
-        elif data.get("status"):
+            ids = {pk for pk, s in self.standing().items() if s.status in wanted}
+            if data.get("answer"):
+                ids &= self._answered_then(ids, data["answer"], data["as_of"])
+            return enrollments.filter(pk__in=sorted(ids))
+        if data.get("status"):
             enrollments = enrollments.filter(status__in=data["status"])
             used = True
         for pair in data.get("answer") or []:
@@ -357,6 +358,22 @@ class JurisdictionFilter(StrictFilterSet):
             )
             used = True
         return enrollments if used else None
+
+    @staticmethod
+    def _answered_then(ids, pairs, day):
+        """The enrollments of `ids` whose answers on `day` match every `<code>:<answer>` pair (an
+        answer with no version counted yet on that day is unknown)."""
+        codes = dict(Requirement.objects.values_list("id", "code"))
+        then = {}
+        for enrollment_id, requirement_id, answer, _ in history.answer_versions(
+            day, enrollment_ids=ids
+        ).values():
+            then[(enrollment_id, codes[requirement_id])] = answer
+        matching = set(ids)
+        for pair in pairs:
+            code, _, answer = pair.partition(ANSWER_SEPARATOR)
+            matching = {pk for pk in matching if then.get((pk, code), Certification.Answer.UNKNOWN) == answer}
+        return matching
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

@@ -1,5 +1,6 @@
 """Issue 14: the seed cites the documents that contain its facts, and the record on any date."""
 
+import datetime
 import re
 
 import pytest
@@ -142,3 +143,16 @@ def test_requirement_titles_keep_their_qualifiers_in_us_english(db):
     assert titles["release_notice"] == "At least 48 hours' notice of a release, where possible, when DHS asks"
     assert titles["hold_request"].startswith("Honor ")
     assert not any("Honour" in t for t in titles.values())
+
+
+def test_the_answer_filter_as_of_a_day_reads_that_days_answers(client, seeded):
+    def count(day, answer):
+        return client.get(API, {"as_of": day, "answer": answer}).json()["count"]
+
+    assert count("2017-08-02", "hold_request:yes") == 0  # nothing reported them yet
+    assert count("2017-08-02", "hold_request:unknown") == 12
+    assert count("2017-08-03", "hold_request:yes") == 12
+    # Baltimore and San Bernardino: Reuters, 2017-08-04. Albuquerque and Stockton rest on a report
+    # dated only "August 2017": with no exact day, it counts from the day it was recorded.
+    assert count("2017-09-01", "facility_access:not_applicable") == 2
+    assert count(datetime.date.today().isoformat(), "facility_access:not_applicable") == 4
