@@ -18,6 +18,7 @@ setup: $(VENV)/.installed
 # Local development server on SQLite (or DATABASE_URL), seeded, with a staff login, and the task worker.
 run: setup
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --no-input
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py import_sources data/psp_2017_sources.csv
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py import_jurisdictions data/psp_2017.csv
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py load_geography
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py ensure_local_admin

@@ -33,6 +33,7 @@ import hashlib
 from django.core.cache import cache
 from django.db import connections
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.utils.translation import get_language
@@ -189,15 +190,18 @@ class ResponseCache:
         cache.set(self.key, (response.status_code, headers, response.content), RESPONSE_TIMEOUT)
 
 
-def cache_public_page(view):
-    """Cache a function view's GET responses for anonymous visitors under the data version."""
+def cache_public_page(view, *, per_day=False):
+    """Cache a function view's GET responses for anonymous visitors under the data version.
+
+    `per_day`: the page also shows today's date (an access date to cite), so it is kept per day."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             return view(request, *args, **kwargs)
-        cached = ResponseCache(request, variant="html")
+        variant = f"html|{timezone.localdate().isoformat()}" if per_day else "html"
+        cached = ResponseCache(request, variant=variant)
         if cached.hit is not None:
             return cached.hit
         return cached.store(view(request, *args, **kwargs))

@@ -5,7 +5,8 @@ page that does pays two small queries (the status-change one reads the newest ro
 the first time after a write, and none after that.
 """
 
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from .models import Source, StatusChange
@@ -22,11 +23,25 @@ def _last_change():
     return StatusChange.objects.aggregate(latest=Max("changed_at"))["latest"]
 
 
+def _facts_as_of():
+    """The latest date a recorded fact took effect: a change's effective date, or the day it was
+    recorded when its document gives none (corrections are not events)."""
+    found = StatusChange.objects.events().aggregate(
+        day=Max("effective_on"), at=Max("changed_at", filter=Q(effective_on__isnull=True))
+    )
+    effective, undated = found["day"], found["at"]
+    days = [d for d in (effective, undated and timezone.localdate(undated)) if d]
+    return max(days) if days else None
+
+
 def site_footer(request):
     # Read once per data version (versioned.py): the same two facts on every page until a write.
     return {
         "footer_sources": SimpleLazyObject(lambda: once_per_version("footer-sources", "", _sources)),
         "footer_last_change": SimpleLazyObject(
             lambda: once_per_version("footer-last-change", "", _last_change)
+        ),
+        "footer_facts_as_of": SimpleLazyObject(
+            lambda: once_per_version("footer-facts-as-of", "", _facts_as_of)
         ),
     }

@@ -46,6 +46,12 @@ class StatusChangesFeed(Feed):
         return text if issubclass(self.feed_type, Atom1Feed) else escape(text)
 
     def item_title(self, item):
+        # A correction (issue 14) is not a new event: it says so, and what the corrected fact is.
+        if item.correction_of_id:
+            return self.as_title(
+                f"Correction: {item.enrollment.jurisdiction}: {item.get_to_status_display()} "
+                f"({item.enrollment.program.name})"
+            )
         origin = item.get_from_status_display() or "New"
         return self.as_title(
             f"{item.enrollment.jurisdiction}: {origin} → {item.get_to_status_display()} "
@@ -54,6 +60,8 @@ class StatusChangesFeed(Feed):
 
     def item_description(self, item):
         parts = [f"Status in the {item.enrollment.program.name}: {item.get_to_status_display()}."]
+        if item.correction_of_id:
+            parts.insert(0, f"Corrected on {item.changed_at:%Y-%m-%d}: {item.correction_reason}")
         if item.effective_on:
             parts.append(f"Effective {item.effective_on:%Y-%m-%d}.")
         parts.append(f"Recorded {item.changed_at:%Y-%m-%d}.")
@@ -171,3 +179,45 @@ def atom(feed_class):
         (feed_class,),
         {"feed_type": Atom1Feed, "subtitle": feed_class.description},
     )
+
+
+class CorrectionsFeed(Feed):
+    """Every correction of the record (issue 14): what was corrected, when, and why."""
+
+    feed_type = Rss201rev2Feed
+    title = "PSP Tracker: corrections"
+    description = "Every correction of an earlier record in the tracker, newest first, with its reason."
+
+    def link(self):
+        return reverse("jurisdictions:corrections")
+
+    def items(self):
+        return (
+            StatusChange.objects.corrections()
+            .select_related("enrollment__jurisdiction", "enrollment__program", "source", "correction_of")
+            .order_by("-changed_at", "-id")[:FEED_LENGTH]
+        )
+
+    def item_title(self, item):
+        return escape(f"Correction: {item.enrollment.jurisdiction} ({item.enrollment.program.name})")
+
+    def item_description(self, item):
+        wrong = item.correction_of
+        parts = [
+            f"Corrected on {item.changed_at:%Y-%m-%d}: {item.correction_reason}",
+            f"The record of {wrong.changed_at:%Y-%m-%d} said {wrong.get_to_status_display()}; "
+            f"the corrected fact is {item.get_to_status_display()}.",
+            f"Source: {item.source}." if item.source else "No source recorded.",
+        ]
+        return escape(" ".join(parts))
+
+    def item_link(self, item):
+        return f"{reverse('jurisdictions:corrections')}#correction-{item.pk}"
+
+    def item_guid(self, item):
+        return f"correction-{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item):
+        return item.changed_at

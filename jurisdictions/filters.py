@@ -13,6 +13,7 @@ from django import forms
 from django.db.models import Case, IntegerField, Min, Value, When
 from django_filters.fields import IsoDateTimeField
 
+from . import as_of as history
 from .models import (
     Certification,
     Enrollment,
@@ -85,6 +86,23 @@ class UtcIsoDateTimeField(IsoDateTimeField):
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+class AsOfField(forms.CharField):
+    """A past or present day, YYYY-MM-DD (`as_of.parse` says what is wrong otherwise)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return history.parse(value) if value else None
+
+
+class AsOfFilter(django_filters.DateFilter):
+    """Statuses and answers as they stood at the end of a day (applied in `filter_queryset`)."""
+
+    field_class = AsOfField
+
+    def filter(self, qs, value):
+        return qs
 
 
 class JurisdictionOrdering(django_filters.OrderingFilter):
@@ -294,6 +312,16 @@ class JurisdictionFilter(StrictFilterSet):
         widget=EchoedText(attrs={"autocomplete": "off"}, echo=600),
         help_text="Exactly, e.g. ocd-division/country:us/state:tn/place:memphis.",
     )
+    as_of = AsOfFilter(
+        label="As of",
+        widget=EchoedText(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "YYYY-MM-DD"}, echo=40
+        ),
+        help_text=(
+            "A day, YYYY-MM-DD (today at most): statuses and answers as they stood at the end of "
+            "that day, rebuilt from the history; jurisdictions not enrolled yet are left out."
+        ),
+    )
     ordering = JurisdictionOrdering(
         fields=(("name", "name"), ("state", "state"), ("status", "status"), ("updated_at", "updated_at")),
         field_labels={
@@ -325,6 +353,16 @@ class JurisdictionFilter(StrictFilterSet):
         # schema falls back to a guess and `spectacular --fail-on-warn` fails.)
         return queryset
 
+    def as_of_day(self):
+        """The day asked for, or None (the current record)."""
+        return self.form.cleaned_data.get("as_of") if self.is_bound and self.is_valid() else None
+
+    def standing(self):
+        """{enrollment id: as_of.Standing} of every enrollment on the day asked for."""
+        if not hasattr(self, "_standing"):
+            self._standing = history.statuses(self.form.cleaned_data["as_of"])
+        return self._standing
+
     def enrollment_conditions(self):
         data = self.form.cleaned_data
         enrollments = Enrollment.objects.all()
@@ -332,6 +370,13 @@ class JurisdictionFilter(StrictFilterSet):
         if data.get("program"):
             enrollments = enrollments.filter(program=data["program"])
             used = True
+        if data.get("as_of"):
+            # The statuses and answers of that day, not today's; enrollments not there yet are out.
+            wanted = set(data.get("status") or Enrollment.Status.values)
+            ids = {pk for pk, s in self.standing().items() if s.status in wanted}
+            if data.get("answer"):
+                ids &= self._answered_then(ids, data["answer"], data["as_of"])
+            return enrollments.filter(pk__in=sorted(ids))
         if data.get("status"):
             enrollments = enrollments.filter(status__in=data["status"])
             used = True
@@ -345,6 +390,22 @@ class JurisdictionFilter(StrictFilterSet):
             used = True
         return enrollments if used else None
 
+    @staticmethod
+    def _answered_then(ids, pairs, day):
+        """The enrollments of `ids` whose answers on `day` match every `<code>:<answer>` pair (an
+        answer with no version counted yet on that day is unknown)."""
+        codes = dict(Requirement.objects.values_list("id", "code"))
+        then = {}
+        for enrollment_id, requirement_id, answer, _ in history.answer_versions(
+            day, enrollment_ids=ids
+        ).values():
+            then[(enrollment_id, codes[requirement_id])] = answer
+        matching = set(ids)
+        for pair in pairs:
+            code, _, answer = pair.partition(ANSWER_SEPARATOR)
+            matching = {pk for pk in matching if then.get((pk, code), Certification.Answer.UNKNOWN) == answer}
+        return matching
+
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         enrollments = self.enrollment_conditions()
@@ -357,7 +418,8 @@ class JurisdictionFilter(StrictFilterSet):
         data = self.form.cleaned_data if self.is_bound and self.is_valid() else {}
         return {
             "programs": [data["program"].slug] if data.get("program") else None,
-            "statuses": list(data["status"]) if data.get("status") else None,
+            "statuses": list(data["status"]) if data.get("status") and not data.get("as_of") else None,
+            "as_of": data.get("as_of"),
         }
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from . import services
-from .models import Certification, Enrollment, Jurisdiction
+from .models import Certification, Enrollment, Jurisdiction, Source, StatusChange, web_url_validator
 
 IMPORT_MAX_BYTES = 2 * 1024 * 1024  # kept in the session between preview and confirm
 
@@ -109,9 +109,37 @@ class EnrollmentForm(VersionedModelForm):
 
     user = None
 
+    no_source = forms.BooleanField(
+        required=False,
+        label="No source for this status",
+        help_text="Tick when no document reports the new status: it is shown publicly as "
+        "“no source recorded”. A new status never keeps the source of the earlier one.",
+    )
+    correction_of = forms.ModelChoiceField(
+        queryset=StatusChange.objects.none(),
+        required=False,
+        label="Correction of",
+        help_text="When this change corrects an earlier record (it was wrong), pick that record: the "
+        "timeline then shows the corrected fact, not a new event.",
+    )
+    correction_reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why the earlier record was wrong",
+        help_text="Shown publicly beside the corrected record.",
+    )
+
     class Meta:
         model = Enrollment
         fields = ["jurisdiction", "program", *services.ENROLLMENT_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["correction_of"].queryset = StatusChange.objects.filter(
+                enrollment_id=self.instance.pk
+            ).events()
 
     @classmethod
     def for_user(cls, user):
@@ -127,6 +155,18 @@ class EnrollmentForm(VersionedModelForm):
             )
             if message:
                 self.add_error("status", message)
+        if self.instance.pk is not None and status and status != previous:
+            # A new status cites a document chosen with it, or explicitly none (issue 14).
+            if cleaned.get("no_source"):
+                cleaned["source"] = None
+            elif "source" not in self.changed_data or cleaned.get("source") is None:
+                self.add_error(
+                    "source",
+                    "The status changed: choose the document that reports the new status, or tick "
+                    "“No source for this status”.",
+                )
+        if cleaned.get("correction_of") and not (cleaned.get("correction_reason") or "").strip():
+            self.add_error("correction_reason", "Say why the earlier record was wrong.")
         if self.instance.pk is None and cleaned.get("program") and status:
             # A new enrollment starts with every answer unknown.
             errors = services.participation_errors(
@@ -207,6 +247,12 @@ class LetterSentForm(forms.Form):
         label="Response due on", required=False, help_text="YYYY-MM-DD; leave blank when none is given."
     )
     note = forms.CharField(label="Note", required=False, max_length=500)
+    source = forms.ModelChoiceField(
+        queryset=Source.objects.all(),
+        required=False,
+        label="Source",
+        help_text="The document that reports the letter (e.g. the letter itself); empty: no source recorded.",
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -232,3 +278,37 @@ class ImportUploadForm(forms.Form):
                 f"{IMPORT_MAX_BYTES // 1024 // 1024} MB (use the import_jurisdictions command for more)."
             )
         return upload
+
+
+class ErrorReportForm(forms.Form):
+    """The public "report an error" form: no account; a honeypot field that people never see
+    (bots fill it in), and bounded lengths. What is sent goes to the staff queue, never the page."""
+
+    message = forms.CharField(
+        label="What is wrong?",
+        min_length=10,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 2000}),
+        help_text="Which fact, and what the correct fact is (10 to 2,000 characters).",
+    )
+    evidence_url = forms.URLField(
+        label="A document that shows it (web address)",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        validators=[web_url_validator],
+        help_text="Optional. A public document containing the correct fact.",
+    )
+    contact = forms.EmailField(
+        label="Your e-mail address",
+        required=False,
+        max_length=254,
+        help_text="Optional, if you would like a reply. Never published.",
+    )
+    # The honeypot: hidden from people (CSS and aria-hidden), so any value means a bot.
+    website = forms.CharField(required=False, max_length=200, label="Leave this empty")
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise ValidationError("This field must be left empty.", code="honeypot")
+        return ""

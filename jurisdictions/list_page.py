@@ -10,14 +10,15 @@ headers and its filter form, each built so that a page costs about what the API'
   once per filter and data version (versioned.py): about 4 ms saved on every other page of a filter.
 """
 
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from .models import Certification, Enrollment, Jurisdiction, Program, State, StatusChange
+from . import as_of as history
+from .models import Certification, Enrollment, Jurisdiction, Program, State, StatusChange, answers_summary
 from .rows import enrollment_rows
 from .versioned import once_per_version
 
@@ -26,18 +27,27 @@ SORTABLE = (("name", "Name"), ("state", "State"), ("status", "Status"))
 MUTED_DASH = mark_safe('<span class="muted">–</span>')
 
 
-def last_changes(jurisdiction_ids):
-    """{jurisdiction id: when its latest status change was recorded}, for one page of the list.
+def last_changes(jurisdiction_ids, *, as_of=None):
+    """{jurisdiction id: (effective day, recorded at)} of its latest status change by the date it
+    took effect (the day it was recorded when its document gives none), for one page of the list.
+    With `as_of`, only changes in effect by the end of that day. Corrections are not events.
 
     One query for the page, rather than an aggregate over the whole filtered list (which would
     have to group every matching row before the page could be cut).
     """
-    return dict(
+    latest = {}
+    for jurisdiction_id, effective_on, changed_at in (
         StatusChange.objects.filter(enrollment__jurisdiction_id__in=jurisdiction_ids)
-        .values_list("enrollment__jurisdiction_id")
-        .annotate(latest=Max("changed_at"))
+        .events()
+        .values_list("enrollment__jurisdiction_id", "effective_on", "changed_at")
         .order_by()
-    )
+    ):
+        day = effective_on or timezone.localdate(changed_at)
+        if as_of is not None and day > as_of:
+            continue
+        if jurisdiction_id not in latest or (day, changed_at) > latest[jurisdiction_id]:
+            latest[jurisdiction_id] = (day, changed_at)
+    return latest
 
 
 def _programs():
@@ -46,27 +56,49 @@ def _programs():
     return {slug: (name, n) for slug, name, n in rows}
 
 
-def _enrollments(jurisdictions):
-    """{jurisdiction id: [enrollment facts]} for the page, from the API's rows."""
+def _enrollments(jurisdictions, as_of=None):
+    """{jurisdiction id: [enrollment facts]} for the page, from the API's rows (as they stood at
+    the end of `as_of` when given: as_of.py)."""
     programs = once_per_version("list-programs", "", _programs)
     statuses = dict(Enrollment.Status.choices)
+    rows = enrollment_rows(jurisdiction_ids=[j.pk for j in jurisdictions])
+    standing = answers = None
+    if as_of is not None:
+        ids = {row.id for row in rows}
+        standing = history.statuses(as_of, enrollment_ids=ids)
+        answers = history.answers(as_of, enrollment_ids=ids)
     enrollments, by_id = {}, {}
-    for row in enrollment_rows(jurisdiction_ids=[j.pk for j in jurisdictions]):
+    for row in rows:
         e = by_id.get(row.id)
         if e is None:
+            if standing is not None and row.id not in standing:
+                continue  # not enrolled yet on that day
             name, of = programs.get(row.program, (row.program, 0))
-            since = row.status_since
+            status, since = (
+                (standing[row.id].status, standing[row.id].since)
+                if standing
+                else (
+                    row.status,
+                    row.status_since,
+                )
+            )
             e = by_id[row.id] = {
                 "program": name,
-                "status": row.status,
-                "label": statuses.get(row.status, row.status),
+                "status": status,
+                "label": statuses.get(status, status),
                 "since": since.isoformat() if since else "",
-                "yes": 0,
+                "answers": [],
                 "of": of,
+                "kind": row.jurisdiction_kind,
             }
             enrollments.setdefault(row.jurisdiction_id, []).append(e)
-        if row.c_answer == Certification.Answer.YES:
-            e["yes"] += 1
+        if row.c_id is not None:
+            answer = (row.c_answer, row.c_basis)
+            if answers is not None:
+                answer = answers.get(row.c_id, (Certification.Answer.UNKNOWN, ""))
+            e["answers"].append(answer)
+    for e in by_id.values():
+        e["summary"] = answers_summary(e["answers"], of=e["of"], kind=e["kind"])
     return enrollments, len(programs) > 1
 
 
@@ -86,17 +118,24 @@ def _status_line(e, several_programs):
     )
 
 
-def _changed(moment):
-    if moment is None:
+def _changed(change):
+    """The effective date of the latest change, and separately when it was recorded."""
+    if change is None:
         return MUTED_DASH
-    local = timezone.localtime(moment)
-    return format_html('<time datetime="{}">{}</time>', local.isoformat(), local.strftime("%Y-%m-%d"))
+    day, recorded = change
+    local = timezone.localtime(recorded)
+    return format_html(
+        '<time datetime="{0}">{0}</time> <span class="muted">(recorded <time datetime="{1}">{2}</time>)</span>',
+        day.isoformat(),
+        local.isoformat(),
+        local.strftime("%Y-%m-%d"),
+    )
 
 
-def table_rows(jurisdictions):
+def table_rows(jurisdictions, *, as_of=None):
     """The HTML of each table row of the page, in order."""
-    enrollments, several = _enrollments(jurisdictions)
-    changes = last_changes([j.pk for j in jurisdictions])
+    enrollments, several = _enrollments(jurisdictions, as_of)
+    changes = last_changes([j.pk for j in jurisdictions], as_of=as_of)
     states = dict(State.choices)
     kinds = dict(Jurisdiction.Kind.choices)
     prefix, suffix = reverse("jurisdictions:jurisdiction-detail", args=["pspmarker"]).split("pspmarker")
@@ -109,15 +148,13 @@ def table_rows(jurisdictions):
         statuses = "".join(_status_line(e, several) for e in mine) or mark_safe(
             '<span class="muted">Not enrolled</span>'
         )
-        certified = format_html_join(
-            "", '<div class="cell-line">{} of {}</div>', ((e["yes"], e["of"]) for e in mine)
-        )
+        certified = format_html_join("", '<div class="cell-line">{}</div>', ((e["summary"],) for e in mine))
         rows.append(
             format_html(
                 '<tr>\n<th scope="row" data-label="Name"><a href="{}{}{}">{}</a>{}</th>\n'
                 '<td data-label="State"><abbr title="{}">{}</abbr></td>\n'
                 '<td data-label="Status"><div>{}</div></td>\n'
-                '<td data-label="Requirements certified"><div>{}</div></td>\n'
+                '<td data-label="Requirements met"><div>{}</div></td>\n'
                 '<td data-label="Last change">{}</td>\n</tr>',
                 prefix,
                 j.slug,

@@ -33,4 +33,9 @@ urlpatterns = [
     path("downloads/<slug:name>.csv", downloads.table_csv, name="download-table"),
     path("data/", downloads.codebook, name="codebook"),
     path("feeds/changes/atom/", feeds.atom(feeds.StatusChangesFeed)(), name="changes-atom"),
+    path("jurisdictions/<slug:slug>/report/", views.report_error, name="report-error"),
+    path("sources/<int:pk>/", views.source_detail, name="source-detail"),
+    path("corrections/", views.corrections, name="corrections"),
+    path("corrections/feed/", feeds.CorrectionsFeed(), name="corrections-feed"),
+    path("methodology/", views.methodology, name="methodology"),
 ]

@@ -4,8 +4,12 @@ Thin views: the filtering is `JurisdictionFilter` (shared with the API), the que
 models' QuerySet methods, and the CSV format is `csvio`'s.
 """
 
+import copy
+import functools
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, StreamingHttpResponse
@@ -15,19 +19,25 @@ from django.urls import reverse
 from django.utils import timezone
 
 from geography.models import Place
+from psp_tracker.middleware import client_ip
+from psp_tracker.ratelimit import Rate, count_hit, too_many_requests
 
-from . import list_page
+from . import as_of as history
+from . import list_page, services
 from .cache import cache_public_page
 from .db.paging import ListPaginator
 from .filters import NON_FILTER_PARAMS, JurisdictionFilter
+from .forms import ErrorReportForm
 from .map_marks import enrollments_of, map_context
 from .models import (
     Certification,
     Enrollment,
     Jurisdiction,
     Program,
+    Source,
     State,
     StatusChange,
+    answers_summary,
 )
 from .transfer import csvio
 from .versioned import once_per_version
@@ -85,9 +95,9 @@ def _render_program(request, program, *, status=200):
             total=sum(counts.values()),
             by_state=_participation_by_state(program),
             statuses=Enrollment.Status.choices[::-1],
-            latest_changes=StatusChange.objects.filter(enrollment__program=program).select_related(
-                "enrollment__jurisdiction", "source"
-            )[:LATEST_CHANGES],
+            latest_changes=StatusChange.objects.filter(enrollment__program=program)
+            .events()
+            .select_related("enrollment__jurisdiction", "source")[:LATEST_CHANGES],
             other_programs=Program.objects.exclude(pk=program.pk).only("slug", "name"),
             usmap=map_context(
                 Enrollment.objects.filter(program=program),
@@ -150,6 +160,7 @@ def _error_list(filterset):
 
 
 def _csv_response(filterset):
+    """The filtered list as CSV (as it stood on a day, with as_of)."""
     lines = csvio.iter_export_csv(filterset.qs, **filterset.export_scope())
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
@@ -192,6 +203,8 @@ def jurisdiction_list(request):
         "sorted_by": sorted_by,
         "columns": columns,
     }
+    as_of = None if errors else filterset.as_of_day()
+    context["as_of"] = as_of
     status = 400 if errors else 200
     if not errors:
         paginator = ListPaginator(filterset.qs, per_page, count_key=filterset.count_key())
@@ -221,7 +234,7 @@ def jurisdiction_list(request):
                 page_obj=page,
                 paginator=paginator,
                 jurisdictions=jurisdictions,
-                rows=list_page.table_rows(jurisdictions),
+                rows=list_page.table_rows(jurisdictions, as_of=as_of),
                 is_paginated=paginator.num_pages > 1,
                 # The map shows every matching jurisdiction (not only this page), from the same
                 # FilterSet, so it follows each filter the list has.
@@ -248,12 +261,54 @@ def jurisdiction_list(request):
 # -- jurisdiction detail -------------------------------------------------------------------------
 
 
-@cache_public_page
+def as_of_param(request):
+    """(day or None, errors) of the page's `as_of` parameter; other parameters are refused."""
+    errors = []
+    unknown = sorted(set(request.GET) - {"as_of"})
+    for name in unknown:
+        errors.append((name, name, [f"Unknown parameter “{name}”; this page understands as_of."]))
+    day = None
+    if request.GET.get("as_of"):
+        try:
+            day = history.parse(request.GET["as_of"])
+        except ValidationError as exc:
+            errors.append(("as_of", "As of", exc.messages))
+    return day, errors
+
+
+def _timeline(jurisdiction, day):
+    """The events of the jurisdiction's timeline, newest first by the date they took effect, each
+    with its corrections (shown on it, not as events). With `day`, only events in effect by then."""
+    changes = list(
+        StatusChange.objects.filter(enrollment__jurisdiction=jurisdiction)
+        .select_related("enrollment__program", "source", "correction_of")
+        .order_by("changed_at", "id")
+    )
+    corrections = {}
+    for change in changes:
+        if change.correction_of_id is not None:
+            corrections.setdefault(change.correction_of_id, []).append(change)
+    events = []
+    for change in changes:
+        if change.correction_of_id is not None:
+            continue
+        change.correction_list = corrections.get(change.pk, [])
+        change.day = change.effective_on or timezone.localdate(change.changed_at)
+        if day is None or change.day <= day:
+            events.append(change)
+    events.sort(key=lambda c: (c.day, c.changed_at, c.pk), reverse=True)
+    return events
+
+
+@functools.partial(cache_public_page, per_day=True)  # the citation block shows today's date
 def jurisdiction_detail(request, slug):
-    enrollments = Enrollment.objects.select_related("program", "source").prefetch_related(
+    day, errors = as_of_param(request)
+    if errors:
+        return render(request, "jurisdictions/jurisdiction_detail.html", {"errors": errors}, status=400)
+    enrollments = Enrollment.objects.select_related("program", "source", "site_type_source").prefetch_related(
         Prefetch(
             "certifications",
-            queryset=Certification.objects.select_related("requirement", "source").order_by(
+            queryset=Certification.objects.select_related("requirement", "source", "second_source").order_by(
                 "requirement__order", "requirement__code"
             ),
         ),
@@ -266,29 +321,53 @@ def jurisdiction_detail(request, slug):
     except Jurisdiction.DoesNotExist:
         raise Http404(f"No jurisdiction has the identifier “{slug}”.") from None
 
+    enrolled = list(jurisdiction.enrollments.all())
+    standing = answers_then = None
+    if day is not None:
+        ids = [e.pk for e in enrolled]
+        standing = history.statuses(day, enrollment_ids=ids)
+        answers_then = history.answers(day, enrollment_ids=ids)
     programs = []
-    for enrollment in jurisdiction.enrollments.all():
-        answers = {c.requirement_id: c for c in enrollment.certifications.all()}
+    for enrollment in enrolled:
+        if standing is not None:
+            if enrollment.pk not in standing:
+                continue  # not enrolled yet on that day
+            # The day's record: a copy of each object, so that nothing cached is changed.
+            enrollment = copy.copy(enrollment)
+            enrollment.status = standing[enrollment.pk].status
+        answers = {}
+        for c in enrollment.certifications.all():
+            if answers_then is not None:
+                c = copy.copy(c)
+                c.answer, c.basis = answers_then.get(c.pk, (Certification.Answer.UNKNOWN, ""))
+            answers[c.requirement_id] = c
+        requirements = list(enrollment.program.requirements.all())
         programs.append(
             {
                 "enrollment": enrollment,
+                "since": standing[enrollment.pk].since if standing else enrollment.status_since,
                 "requirements": [
-                    {"requirement": r, "certification": answers.get(r.pk)}
-                    for r in enrollment.program.requirements.all()
+                    {"requirement": r, "certification": answers.get(r.pk)} for r in requirements
                 ],
-                "yes": sum(1 for c in answers.values() if c.answer == Certification.Answer.YES),
+                "summary": answers_summary(
+                    [(c.answer, c.basis) for c in answers.values()],
+                    of=len(requirements),
+                    kind=jurisdiction.kind,
+                ),
+                "no_response_by": enrollment.no_response_by(today=day),
             }
         )
-    timeline = StatusChange.objects.filter(enrollment__jurisdiction=jurisdiction).select_related(
-        "enrollment__program", "source"
-    )
+    today = timezone.localdate()
     return render(
         request,
         "jurisdictions/jurisdiction_detail.html",
         {
             "jurisdiction": jurisdiction,
             "programs": programs,
-            "timeline": timeline,
+            "timeline": _timeline(jurisdiction, day),
+            "as_of": day,
+            "permanent_url": permanent_url(request, jurisdiction, day or today),
+            "accessed_on": today,
             **_county_of(jurisdiction),
         },
     )
@@ -335,4 +414,96 @@ def jurisdiction_by_ocd_id(request, ocd_id):
         label="OCD division id",
         value=ocd_id,
         query={"ocd_id": ocd_id},
+    )
+
+
+def permanent_url(request, jurisdiction, day):
+    """The address that shows this record as it stood on `day`, whatever changes later."""
+    path = f"{jurisdiction.get_absolute_url()}?{urlencode({'as_of': day.isoformat()})}"
+    base = getattr(settings, "PUBLIC_BASE_URL", "") or ""
+    return f"{base.rstrip('/')}{path}" if base else request.build_absolute_uri(path)
+
+
+# -- sources, corrections, methodology -------------------------------------------------------------
+
+
+@cache_public_page
+def source_detail(request, pk):
+    """A document and every fact of the tracker that cites it."""
+    source = get_object_or_404(Source, pk=pk)
+    enrollments = source.enrollments.select_related("jurisdiction", "program").order_by("jurisdiction__name")
+    site_types = source.site_type_enrollments.select_related("jurisdiction", "program").order_by(
+        "jurisdiction__name"
+    )
+    answers = (
+        Certification.objects.filter(Q(source=source) | Q(second_source=source))
+        .select_related("enrollment__jurisdiction", "requirement")
+        .order_by("enrollment__jurisdiction__name", "requirement__order")
+    )
+    changes = source.status_changes.select_related("enrollment__jurisdiction", "enrollment__program")
+    return render(
+        request,
+        "jurisdictions/source_detail.html",
+        {
+            "source": source,
+            "enrollments": enrollments,
+            "site_types": site_types,
+            "answers": answers,
+            "changes": changes,
+            "programs": source.programs.all(),
+        },
+    )
+
+
+@cache_public_page
+def corrections(request):
+    """Every correction of the record, newest first, with what it corrected and why."""
+    found = (
+        StatusChange.objects.corrections()
+        .select_related("enrollment__jurisdiction", "enrollment__program", "source", "correction_of")
+        .order_by("-changed_at", "-id")
+    )
+    return render(request, "jurisdictions/corrections.html", {"corrections": found})
+
+
+@cache_public_page
+def methodology(request):
+    return render(
+        request,
+        "jurisdictions/methodology.html",
+        {
+            "statuses": Enrollment.Status.choices,
+            "answers": Certification.Answer.choices,
+            "bases": Certification.Basis.choices,
+            "kinds": Source.Kind.choices,
+        },
+    )
+
+
+# -- report an error (not cached: the form sets a CSRF cookie) -------------------------------------
+
+
+def report_error(request, slug):
+    """A public form whose reports land in the staff queue (admin: Error reports); nothing sent
+    here is published without a staff decision."""
+    jurisdiction = get_object_or_404(Jurisdiction, slug=slug)
+    form = ErrorReportForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        wait = None
+        if not request.user.is_authenticated:
+            wait = count_hit("error-report", client_ip(request), Rate.parse(settings.ERROR_REPORT_RATE))
+        if wait is not None:
+            return too_many_requests(request, wait, "error reports")
+        if form.is_valid():
+            services.error_report_submit(
+                jurisdiction=jurisdiction,
+                message=form.cleaned_data["message"],
+                evidence_url=form.cleaned_data["evidence_url"],
+                contact=form.cleaned_data["contact"],
+            )
+            return render(request, "jurisdictions/report_sent.html", {"jurisdiction": jurisdiction})
+        status = 400
+    return render(
+        request, "jurisdictions/report_form.html", {"jurisdiction": jurisdiction, "form": form}, status=status
     )

@@ -16,6 +16,8 @@ error pages included), the exact host and port, and the methods a public page an
   (its description of the resource) and the admin its forms.
 """
 
+import re
+
 from csp.utils import build_policy
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
@@ -27,6 +29,8 @@ REFUSED_EVERYWHERE = {"TRACE", "TRACK", "CONNECT"}
 PUBLIC_METHODS = ("GET", "HEAD", "OPTIONS")
 # /alerts/: the e-mail alert forms (subscribe, confirm, unsubscribe) take POST, each with CSRF.
 OWN_METHOD_HANDLING = ("/api/", "/admin/", "/alerts/")
+# The one public form (issue 14: report an error on a jurisdiction's page) also takes POST.
+PUBLIC_FORM_PATH = re.compile(r"^/jurisdictions/[a-z0-9-]+/report/$")
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
@@ -108,6 +112,8 @@ class MethodPolicyMiddleware:
                     405, f"Method “{method}” is not allowed.", Allow=", ".join(PUBLIC_METHODS)
                 )
             return HttpResponseNotAllowed(PUBLIC_METHODS)
+        if method == "POST" and PUBLIC_FORM_PATH.match(request.path):
+            return self.get_response(request)
         if not request.path.startswith(OWN_METHOD_HANDLING) and method not in ("GET", "HEAD"):
             if method == "OPTIONS":
                 response = HttpResponse(status=204)

@@ -356,6 +356,8 @@ CACHES = {
 # address; a reader clicking around never comes near them.
 PUBLIC_RATE = env_rate("PUBLIC_RATE", "300/minute")
 PUBLIC_CSV_RATE = env_rate("PUBLIC_CSV_RATE", "30/minute")
+# Issue 14: error reports sent through the public form, per client address (beyond it: 429).
+ERROR_REPORT_RATE = env_rate("ERROR_REPORT_RATE", "5/hour")
 
 REST_FRAMEWORK = {
     "NUM_PROXIES": NUM_PROXIES,
@@ -408,7 +410,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # One name for the status choices, which the enrollments and the change feed share.
-    "ENUM_NAME_OVERRIDES": {"EnrollmentStatusEnum": "jurisdictions.models.EnrollmentStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "EnrollmentStatusEnum": "jurisdictions.models.EnrollmentStatus",
+        # Issue 14: a source's kind and a jurisdiction's kind are two choice sets named "kind".
+        "JurisdictionKindEnum": "jurisdictions.models.JurisdictionKind",
+        "SourceKindEnum": "jurisdictions.models.SourceKind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "jurisdictions.api.urls.describe_id_parameters",

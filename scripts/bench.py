@@ -53,9 +53,10 @@ BOUNDS = {
     "api_list_deep.queries": 3,
     "api_detail.queries": 3,
     # The list's map (issue 18) reads every matching jurisdiction's point: one query, once per
-    # filter and data version (this figure moves the version on before every request).
-    "html_list.queries": 10,
-    "html_detail.queries": 8,
+    # filter and data version (this figure moves the version on before every request); and the
+    # footer's "facts as of" (issue 14: the latest effective date), once per data version.
+    "html_list.queries": 11,
+    "html_detail.queries": 9,
     "api_list_first.cached_queries": 1,
     "api_list_filtered.cached_queries": 1,
     "api_list_deep.cached_queries": 1,

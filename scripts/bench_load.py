@@ -57,7 +57,7 @@ BOUNDS = {
     # Each count includes the one lookup of the data version row that every public read makes
     # (issue 13: a cached response is served only under the committed version).
     "api_list.queries": 3,
-    "html_list.queries": 10,  # and the map's marks, once per filter and data version
+    "html_list.queries": 11,  # + the map (issue 18) and the footer facts date (issue 14)
     "api_detail.queries": 3,
     "api_list.cached_queries": 1,
     "html_list.cached_queries": 1,

@@ -19,6 +19,8 @@ def inline_data(enrollment, answers, **fields):
         "joined_on": enrollment.joined_on or "",
         "notes": enrollment.notes,
         "source": enrollment.source_id or "",
+        # Issue 14: a new status cites a document chosen with it or, explicitly, none.
+        "no_source": "on" if fields.get("status", enrollment.status) != enrollment.status else "",
         "opened_version": enrollment.version,
         "certifications-TOTAL_FORMS": len(certifications),
         "certifications-INITIAL_FORMS": len(certifications),

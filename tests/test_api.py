@@ -61,7 +61,7 @@ def client():
 
 @pytest.fixture
 def seed(psp):
-    source = psp.source  # the seed's article, created with the program by a data migration
+    source = psp.source  # the DOJ release of 2017-06-20, the program's source since migration 0012
     for n, (name, state, site_type) in enumerate(PARTICIPATING):
         EnrollmentFactory(
             jurisdiction=JurisdictionFactory(
@@ -192,10 +192,15 @@ def test_jurisdiction_detail_shows_identity_enrollments_and_answers(client, seed
         "joined_on": "2017-06-20",
     }
     assert enrollment["source"] == {
-        "title": "Sessions Takes Action Against Sanctuary Cities",
-        "publisher": "Breitbart",
-        "url": "",
-        "published_on": None,
+        "kind": "government_document",  # issue 14: sources are documents
+        "date_text": "",
+        "title": (
+            "Attorney General Sessions Announces Creation of National Public Safety Partnership "
+            "to Combat Violent Crime"
+        ),
+        "publisher": "U.S. Department of Justice, Office of Public Affairs",
+        "url": "",  # not verified in the research notes: left empty, never guessed
+        "published_on": "2017-06-20",
     }
     assert [(c["requirement"], c["answer"]) for c in enrollment["certifications"]] == [
         ("facility_access", "yes"),
@@ -207,6 +212,7 @@ def test_jurisdiction_detail_shows_identity_enrollments_and_answers(client, seed
         "id",
         "requirement",
         "answer",
+        "basis",  # issue 14: certified or reported
         "facility_operator",
         "legal_basis",
         "citation",
@@ -214,6 +220,7 @@ def test_jurisdiction_detail_shows_identity_enrollments_and_answers(client, seed
         "certified_on",
         "certified_by",
         "source",
+        "second_source",  # issue 14
         "version",
         "updated_at",
     ]
@@ -580,6 +587,8 @@ def test_change_feed_is_newest_first(client, changes):
         "via": "system",
         "note": "",
         "source": None,
+        "correction_of": None,  # issue 14: a correction names the change it corrects
+        "correction_reason": "",
     }
 
 
@@ -638,10 +647,16 @@ ANSWER_DETAILS = [
     "evidence_url",
     "certified_by",
     "certified_on",
+    "basis",  # issue 14
     "source_title",
     "source_publisher",
     "source_url",
     "source_date",
+    # Issue 14: a second document that says the same.
+    "second_source_title",
+    "second_source_publisher",
+    "second_source_url",
+    "second_source_date",
 ]
 CODES = ("facility_access", "release_notice", "hold_request")
 
@@ -672,6 +687,10 @@ def test_csv_is_streamed_in_the_importer_format_with_the_filters_applied(client,
         "source_publisher",
         "source_url",
         "source_date",
+        "site_type_source_title",  # issue 14: the site type cites its own document
+        "site_type_source_publisher",
+        "site_type_source_url",
+        "site_type_source_date",
     ]
     details = {f"{code}_{suffix}" for code in CODES for suffix in ANSWER_DETAILS}
     cells = dict(zip(header, rows[1], strict=True))
@@ -695,10 +714,17 @@ def test_csv_is_streamed_in_the_importer_format_with_the_filters_applied(client,
         "release_notice": "yes",
         "hold_request": "yes",
         "notes": "",
-        "source_title": "Sessions Takes Action Against Sanctuary Cities",
-        "source_publisher": "Breitbart",
+        "source_title": (
+            "Attorney General Sessions Announces Creation of National Public Safety Partnership "
+            "to Combat Violent Crime"
+        ),
+        "source_publisher": "U.S. Department of Justice, Office of Public Affairs",
         "source_url": "",
-        "source_date": "",
+        "source_date": "2017-06-20",
+        "site_type_source_title": "",
+        "site_type_source_publisher": "",
+        "site_type_source_url": "",
+        "site_type_source_date": "",
     }
 
 

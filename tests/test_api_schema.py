@@ -131,6 +131,7 @@ def test_the_filter_parameters_and_csv_format_are_documented(schema):
     names = sorted(p["name"] for p in operation["parameters"] if p["in"] == "query")
     assert names == [
         "answer",
+        "as_of",  # issue 14
         "cursor",
         "format",
         "geoid",

@@ -76,7 +76,13 @@ def test_the_admin_door_records_programs_requirements_and_sources(admin_client, 
     assert response.status_code == 302
     response = admin_client.post(
         reverse("admin:jurisdictions_source_add"),
-        {"title": "Letter", "publisher": "DOJ", "url": "https://example.org/letter", "published_on": ""},
+        {
+            "kind": "letter",
+            "title": "Letter",
+            "publisher": "DOJ",
+            "url": "https://example.org/letter",
+            "published_on": "",
+        },
     )
     assert response.status_code == 302
     assert Program.history.get(slug="ppp").history_user == admin_user

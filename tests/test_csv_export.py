@@ -139,7 +139,7 @@ def test_the_tricky_cells_are_there_to_compare(tricky):
     text = export(tricky)[1]
     lines = text.split("\r\n")
     assert lines[0] == ",".join(csvio.csv_columns())
-    assert lines[0].split(",")[12:56:11] == [
+    assert lines[0].split(",")[12:76:16] == [  # 16 columns per code (issue 14: basis, a second source)
         "data_sharing",
         "hold_request",
         "facility_access",
@@ -157,7 +157,9 @@ def test_the_tricky_cells_are_there_to_compare(tricky):
         "'\tTabbed",
         '"\'\rcarriage return"',
         "Cañon City — ☃ 東京",
-        "\r\nblankville-tn,Blankville,TN,city" + "," * 57 + "\r\n",  # 61 columns (4 codes x 11)
+        "\r\nblankville-tn,Blankville,TN,city"
+        + "," * 81
+        + "\r\n",  # 85 columns (4 codes x 16, 4 of the site type's source)
         '"Sheriff, County of Lewis",policy,\'=Policy 5,"https://example.org/policy?a=1,2","Chief ""Ed"" Jones",2017-09-01',
         '\'-minus,\'@publisher,"\'=HYPERLINK(""x"")",,',  # the answer's source, undated
         '"O""Brien Township"',

@@ -131,8 +131,13 @@ def test_a_bad_value_is_an_error_naming_the_parameter(cities, query, param):
 
 def test_export_scope_follows_program_and_status(cities):
     f = JurisdictionFilter(QueryDict("program=psp&status=letter_sent"), queryset=Jurisdiction.objects.all())
-    assert f.export_scope() == {"programs": ["psp"], "statuses": ["letter_sent"]}
-    assert JurisdictionFilter(QueryDict("state=TN")).export_scope() == {"programs": None, "statuses": None}
+    # Issue 14: the scope also carries the day of an as_of export (None: today's record).
+    assert f.export_scope() == {"programs": ["psp"], "statuses": ["letter_sent"], "as_of": None}
+    assert JurisdictionFilter(QueryDict("state=TN")).export_scope() == {
+        "programs": None,
+        "statuses": None,
+        "as_of": None,
+    }
 
 
 def test_each_filterset_has_its_own_filters_bound_to_it(cities):

@@ -275,10 +275,16 @@ DETAILS = [
     "evidence_url",
     "certified_by",
     "certified_on",
+    "basis",  # issue 14: certified or reported
     "source_title",
     "source_publisher",
     "source_url",
     "source_date",
+    # Issue 14: a second document that says the same.
+    "second_source_title",
+    "second_source_publisher",
+    "second_source_url",
+    "second_source_date",
 ]
 
 
@@ -289,7 +295,9 @@ def test_export_writes_the_importer_columns_with_each_answers_details():
     expected = HEADER[:12]
     for code in codes:
         expected += [code, *(f"{code}_{suffix}" for suffix in DETAILS)]
-    assert lines[0].split(",") == expected + HEADER[15:]
+    site_type_source = ["site_type_source_title", "site_type_source_publisher"]
+    site_type_source += ["site_type_source_url", "site_type_source_date"]  # issue 14
+    assert lines[0].split(",") == expected + HEADER[15:] + site_type_source
     assert len(lines) == 4
 
 

@@ -19,6 +19,8 @@ EDITOR_PERMISSIONS = sorted(
     + ["view_program", "view_requirement", "view_statuschange"]
     # Reference places, for the jurisdiction form's autocomplete (geography migration 0002).
     + ["view_place", "view_state"]
+    # Issue 14 (migration 0012): both roles work the queue of error reports.
+    + ["change_errorreport", "view_errorreport"]
 )
 YES = dict.fromkeys(("facility_access", "release_notice", "hold_request"), "yes")
 

@@ -229,7 +229,12 @@ def test_restore_brings_back_a_jurisdiction_with_its_enrollments_answers_and_tim
     services.status_change_record(enrollment=enrollment, from_status="", user=reviewer, via="import")
     answers = {c.pk: (c.version, {"answer": "yes"}) for c in enrollment.certifications.all()}
     services.enrollment_update(
-        enrollment=enrollment, user=reviewer, via="admin", certifications=answers, status="participating"
+        enrollment=enrollment,
+        user=reviewer,
+        via="admin",
+        certifications=answers,
+        status="participating",
+        source=source,  # a new status cites its own document (issue 14)
     )
     jurisdiction = enrollment.jurisdiction
     ids = (jurisdiction.pk, enrollment.pk, sorted(enrollment.certifications.values_list("pk", flat=True)))

@@ -325,10 +325,11 @@ def test_list_query_count_does_not_grow_with_the_page_size(client, db):
     assert small == large
     assert queries("page_size=30&status=pending&state=TN") == large
     # Form (requirements, programs), the page with its count, programs with their requirement
-    # counts, enrollments with their answers (the API's query), last changes, the footer's two, and
-    # the map's marks (every matching jurisdiction, not only the page's): nine in all, whatever the
+    # counts, enrollments with their answers (the API's query), last changes, the footer's three
+    # (sources, last recorded change, and the latest effective date: issue 14's "facts as of"), and
+    # the map's marks (every matching jurisdiction, not only the page's): ten in all, whatever the
     # size of the page.
-    assert large == 9
+    assert large == 10
 
 
 # -- list: bad input -----------------------------------------------------------------------------
@@ -446,6 +447,11 @@ def test_the_csv_of_a_filtered_list_has_exactly_its_rows(client, seed):
         "source_publisher": "Breitbart",
         "source_url": "",
         "source_date": "",
+        # Issue 14: the site type's own document (none here).
+        "site_type_source_title": "",
+        "site_type_source_publisher": "",
+        "site_type_source_url": "",
+        "site_type_source_date": "",
         # Each answer's details (who runs the facility, citation, ...): none in the seed.
         **{column: "" for column in csvio.csv_columns() if column.startswith(ANSWER_PREFIXES)},
     }
@@ -476,17 +482,31 @@ def test_detail_shows_memphis_as_seeded(client, seed):
     assert "<code>4748000</code>" in html
     assert "<dt>Kind</dt><dd>City</dd>" in html
     assert '<span class="status status--participating">Participating</span>' in html
-    assert "<dt>Site type</dt><dd>Operations</dd>" in html
+    # Issue 14: each fact names its document; the site type has none in this seed: said so.
+    assert (
+        '<dt>Site type</dt><dd>Operations <span class="cited">(source: <span class="muted no-source">' in html
+    )
     assert '<time datetime="2017-06-20">20 June 2017</time>' in html
-    assert "<dt>Requirements certified</dt><dd>3 of 3</dd>" in html
+    assert (
+        '<dt>Requirements met</dt><dd class="answers-summary">3 of 3 answered yes (basis not recorded)</dd>'
+        in html
+    )
     assert html.count('<span class="answer answer--yes">Yes</span>') == 3
     assert "<cite>Sessions Takes Action Against Sanctuary Cities</cite>, Breitbart" in html
 
 
 def test_detail_shows_a_letter_and_its_due_date(client, seed):
     html = client.get("/jurisdictions/stockton-ca/").content.decode()
-    assert '<dt>Letter sent</dt><dd><time datetime="2017-08-03">3 August 2017</time></dd>' in html
-    assert '<dt>Response due</dt><dd><time datetime="2017-08-18">18 August 2017</time></dd>' in html
+    assert (
+        '<dt>Letter sent</dt><dd><time datetime="2017-08-03">3 August 2017</time> <span class="cited">'
+        in html
+    )
+    assert (
+        '<dt>Response due</dt><dd><time datetime="2017-08-18">18 August 2017</time> <span class="cited">'
+        in html
+    )
+    # Derived from the dates (issue 14), not stored as a status.
+    assert 'no response recorded by <time datetime="2017-08-18">18 August 2017</time>' in html
     assert html.count('<span class="answer answer--unknown">Unknown</span>') == 3
 
 
@@ -516,7 +536,10 @@ def test_detail_shows_each_certification_in_full(client, seed):
     assert '<a href="https://example.org/res-17-1">Council resolution 17-1</a>' in html
     assert "Not applicable (does not run the facility)" in html
     assert "<dt>Facility run by</dt><dd>County sheriff</dd>" in html
-    assert "<dt>Requirements certified</dt><dd>1 of 3</dd>" in html
+    assert (
+        '<dt>Requirements met</dt><dd class="answers-summary">1 of 3 answered yes (basis not recorded)</dd>'
+        in html
+    )
 
 
 def test_detail_timeline_lists_status_changes_with_dates_notes_and_sources(client, seed):
@@ -598,7 +621,8 @@ def test_footer_costs_nothing_until_shown_then_two_queries(seed):
     with CaptureQueriesContext(connection) as captured:
         context = site_footer(None)
         assert len(captured) == 0
-        assert len(list(context["footer_sources"])) == 1
+        # The seed's article and the DOJ release the program now cites (migration 0012).
+        assert len(list(context["footer_sources"])) == 2
         assert context["footer_last_change"].year == datetime.date.today().year
         bool(context["footer_last_change"])
     assert len(captured) == 2

@@ -5,7 +5,7 @@ data, reviewers admit) and the version check, and records who changed what throu
 """
 
 from ..forms import IMPORT_MAX_BYTES
-from . import enrollments, programs  # noqa: F401  (registers their admins)
+from . import enrollments, programs, reports  # noqa: F401  (registers their admins)
 from .base import VIA, WRITE_ERRORS, AuditedAdmin, error_text
 from .jurisdictions import IMPORT_PERMISSIONS, IMPORT_SESSION_KEY, JurisdictionAdmin
 

@@ -23,7 +23,7 @@ class CertificationInline(admin.StackedInline):
     formset = CertificationFormSet
     extra = 0
     can_delete = False
-    autocomplete_fields = ["source"]
+    autocomplete_fields = ["source", "second_source"]
     fields = [
         "requirement",
         "answer",
@@ -31,7 +31,9 @@ class CertificationInline(admin.StackedInline):
         ("legal_basis", "citation"),
         "evidence_url",
         ("certified_by", "certified_on"),
+        "basis",
         "source",
+        "second_source",
         "opened_version",
     ]
     verbose_name = "answer"
@@ -49,7 +51,18 @@ class StatusChangeInline(admin.TabularInline):
     model = StatusChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "from_status", "to_status", "effective_on", "changed_by", "via", "note", "source"]
+    fields = [
+        "changed_at",
+        "from_status",
+        "to_status",
+        "effective_on",
+        "changed_by",
+        "via",
+        "note",
+        "source",
+        "correction_of",
+        "correction_reason",
+    ]
     readonly_fields = fields
     ordering = ["-changed_at", "-id"]
     verbose_name = "status change"
@@ -91,7 +104,7 @@ class EnrollmentAdmin(AuditedAdmin):
     list_filter = ["program", "status", "jurisdiction__state", AnswersIncompleteFilter]
     list_select_related = ["jurisdiction", "program"]
     search_fields = ["jurisdiction__name", "jurisdiction__slug"]
-    autocomplete_fields = ["jurisdiction", "program", "source"]
+    autocomplete_fields = ["jurisdiction", "program", "source", "site_type_source"]
     inlines = [CertificationInline, StatusChangeInline]
     actions = ["mark_letter_sent", "admit"]
 
@@ -129,8 +142,10 @@ class EnrollmentAdmin(AuditedAdmin):
         return ["jurisdiction", "program"] if obj else []
 
     def get_fields(self, request, obj=None):
-        fields = ["jurisdiction", "program", *services.ENROLLMENT_FIELDS, "opened_version"]
-        return fields
+        fields = ["jurisdiction", "program", *services.ENROLLMENT_FIELDS]
+        if obj is not None:
+            fields += ["no_source", "correction_of", "correction_reason"]
+        return [*fields, "opened_version"]
 
     def get_inlines(self, request, obj):
         return self.inlines if obj else []
@@ -149,7 +164,7 @@ class EnrollmentAdmin(AuditedAdmin):
             # `save_related`; a revert (simple-history's page, no inline) saves it here.
             match = request.resolver_match
             if match is not None and match.url_name == self.url_name("simple_history"):
-                self._update(request, form, answers={})
+                self._revert(request, form)
             return
         values = {f: form.cleaned_data[f] for f in services.ENROLLMENT_FIELDS if f in form.cleaned_data}
         created = services.enrollment_create(
@@ -178,16 +193,35 @@ class EnrollmentAdmin(AuditedAdmin):
                 (f.instance, f.changed_data) for f in formset.forms if f.has_changed() and f.instance.pk
             ]
 
-    def _update(self, request, form, *, answers):
+    def _update(self, request, form, *, answers, **correction):
         values = {f: form.cleaned_data[f] for f in services.ENROLLMENT_FIELDS if f in form.cleaned_data}
+        if form.cleaned_data.get("correction_of") is not None:
+            correction = {
+                "correction_of": form.cleaned_data["correction_of"],
+                "correction_reason": form.cleaned_data.get("correction_reason", ""),
+            }
         services.enrollment_update(
             enrollment=form.instance,
             user=request.user,
             via=VIA,
             expected_version=form.cleaned_data["opened_version"],
             certifications=answers,
+            **correction,
             **values,
         )
+
+    def _revert(self, request, form):
+        """A revert through the history is a correction of the latest record, not a new event."""
+        stored = Enrollment.objects.filter(pk=form.instance.pk).values_list("status", flat=True).first()
+        latest = StatusChange.objects.filter(enrollment_id=form.instance.pk).events().first()
+        correction = {}
+        if latest is not None and stored != form.cleaned_data.get("status"):
+            correction = {
+                "correction_of": latest,
+                "correction_reason": form.cleaned_data.get("correction_reason")
+                or "Reverted through the history to an earlier version of the record.",
+            }
+        self._update(request, form, answers={}, **correction)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -216,6 +250,7 @@ class EnrollmentAdmin(AuditedAdmin):
                     letter_sent_on=form.cleaned_data["letter_sent_on"],
                     response_due_on=form.cleaned_data["response_due_on"],
                     note=form.cleaned_data["note"],
+                    source=form.cleaned_data["source"],
                     user=request.user,
                     via=VIA,
                 )

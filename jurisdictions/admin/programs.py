@@ -15,8 +15,10 @@ from .base import VIA, AuditedAdmin
 
 @admin.register(Source)
 class SourceAdmin(AuditedAdmin):
-    list_display = ["title", "publisher", "published_on", "url"]
+    list_display = ["title", "kind", "publisher", "published_on", "url"]
+    list_filter = ["kind"]
     search_fields = ["title", "publisher", "url"]
+    fields = ["kind", "title", "publisher", "published_on", "url", "archived_url", "quote"]
     date_hierarchy = "published_on"
 
 

@@ -5,7 +5,7 @@ DRF's `json.dumps` takes about 0.8 ms, and the library's renderer beat our earli
 (0.17 ms; docs/performance.md), so the library does it. The bytes are DRF's (tests/test_performance.py)
 with two exceptions: U+2028 and U+2029 inside strings are written as themselves (valid JSON; DRF
 escapes them only so that the text is also valid JavaScript), and an indent asked for in the Accept
-header (`application/json; indent=4`) or by the browsable API goes to DRF's renderer, which honours it.
+header (`application/json; indent=4`) or by the browsable API goes to DRF's renderer, which honors it.
 """
 
 import orjson

@@ -13,6 +13,8 @@ cost about 0.4 ms.
 
 from django.urls import reverse
 
+from .. import as_of as history
+from ..models import Certification, answers_summary
 from ..rows import enrollment_rows
 
 
@@ -36,10 +38,17 @@ def _url(template, key):
     return f"{template[0]}{key}{template[1]}"
 
 
-def _source(title, publisher, url, published_on):
+def _source(title, publisher, url, published_on, date_text, kind):
     if title is None:
         return None
-    return {"title": title, "publisher": publisher, "url": url, "published_on": published_on}
+    return {
+        "kind": kind,
+        "title": title,
+        "publisher": publisher,
+        "url": url,
+        "published_on": published_on,
+        "date_text": date_text,
+    }
 
 
 def certification(row, urls):
@@ -48,6 +57,7 @@ def certification(row, urls):
         "id": row.c_id,
         "requirement": row.c_requirement,
         "answer": row.c_answer,
+        "basis": row.c_basis,
         "facility_operator": row.c_facility_operator,
         "legal_basis": row.c_legal_basis,
         "citation": row.c_citation,
@@ -59,6 +69,16 @@ def certification(row, urls):
             row.c_source_publisher,
             row.c_source_url,
             row.c_source_published_on,
+            row.c_source_date_text,
+            row.c_source_kind,
+        ),
+        "second_source": _source(
+            row.c_second_source_title,
+            row.c_second_source_publisher,
+            row.c_second_source_url,
+            row.c_second_source_published_on,
+            row.c_second_source_date_text,
+            row.c_second_source_kind,
         ),
         "version": row.c_version,
         "updated_at": row.c_updated_at,
@@ -78,24 +98,70 @@ def enrollment(row, urls):
         "response_due_on": row.response_due_on,
         "joined_on": row.joined_on,
         "notes": row.notes,
-        "source": _source(row.source_title, row.source_publisher, row.source_url, row.source_published_on),
+        "source": _source(
+            row.source_title,
+            row.source_publisher,
+            row.source_url,
+            row.source_published_on,
+            row.source_date_text,
+            row.source_kind,
+        ),
+        "site_type_source": _source(
+            row.site_type_source_title,
+            row.site_type_source_publisher,
+            row.site_type_source_url,
+            row.site_type_source_published_on,
+            row.site_type_source_date_text,
+            row.site_type_source_kind,
+        ),
+        "answers_summary": "",
         "certifications": [],
         "version": row.version,
         "updated_at": row.updated_at,
     }
 
 
-def nest(rows, urls):
-    """{jurisdiction id: [enrollment with its certifications]} from `enrollment_rows`."""
-    nested, by_id = {}, {}
+def nest(rows, urls, *, as_of=None):
+    """{jurisdiction id: [enrollment with its certifications]} from `enrollment_rows`.
+
+    With `as_of` (a day), statuses and answers are those that stood at the end of that day
+    (as_of.py), and enrollments that did not exist yet are left out."""
+    nested, by_id, kinds = {}, {}, {}
     for row in rows:
         e = by_id.get(row.id)
         if e is None:
             e = by_id[row.id] = enrollment(row, urls)
+            kinds[row.id] = row.jurisdiction_kind
             nested.setdefault(row.jurisdiction_id, []).append(e)
         if row.c_id is not None:
             e["certifications"].append(certification(row, urls))
+    if as_of is not None and by_id:
+        _as_of(nested, by_id, as_of)
+    for pk, e in by_id.items():
+        # Every enrollment has one answer per requirement of its program (services.answers).
+        e["answers_summary"] = answers_summary(
+            [(c["answer"], c["basis"]) for c in e["certifications"]],
+            of=len(e["certifications"]),
+            kind=kinds[pk],
+        )
     return nested
+
+
+def _as_of(nested, by_id, day):
+    standing = history.statuses(day, enrollment_ids=by_id)
+    answers = history.answers(day, enrollment_ids=by_id)
+    for jurisdiction_id, enrollments in nested.items():
+        kept = []
+        for e in enrollments:
+            s = standing.get(e["id"])
+            if s is None:
+                by_id.pop(e["id"])
+                continue
+            e["status"], e["status_since"] = s.status, s.since
+            for c in e["certifications"]:
+                c["answer"], c["basis"] = answers.get(c["id"], (Certification.Answer.UNKNOWN, ""))
+            kept.append(e)
+        nested[jurisdiction_id] = kept
 
 
 def jurisdiction(j, enrollments, urls):
@@ -117,7 +183,8 @@ def jurisdictions(objects, request):
     """The representation of each jurisdiction of `objects` (a page, or one), in one query."""
     objects = list(objects)
     urls = Urls(request)
-    nested = nest(enrollment_rows(jurisdiction_ids=[j.pk for j in objects]), urls)
+    day = getattr(request, "as_of", None)  # set by the view once the parameter is checked
+    nested = nest(enrollment_rows(jurisdiction_ids=[j.pk for j in objects]), urls, as_of=day)
     return [jurisdiction(j, nested.get(j.pk, []), urls) for j in objects]
 
 

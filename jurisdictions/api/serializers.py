@@ -23,9 +23,18 @@ class SourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Source
-        fields = ("title", "publisher", "url", "published_on")
+        fields = ("kind", "title", "publisher", "url", "published_on", "date_text")
         read_only_fields = fields
         extra_kwargs = {
+            "kind": {
+                "help_text": "Kind of document: government_document, letter, news_report, "
+                "jurisdiction_statement, court_record or other."
+            },
+            "published_on": {"help_text": "Date of publication; null when the document gives no exact day."},
+            "date_text": {
+                "help_text": "The date as the document gives it when it has no exact day "
+                "(e.g. September 2018); empty otherwise."
+            },
             "title": {"help_text": "Title of the document."},
             "publisher": {"help_text": "Who published the document; empty when not recorded."},
         }
@@ -62,6 +71,7 @@ class CertificationSerializer(serializers.ModelSerializer):
         max_length=500, allow_blank=True, required=False, help_text="Link to the evidence; empty when none."
     )
     source = source_field("the answer")
+    second_source = source_field("the answer too (a second document)")
 
     class Meta:
         model = Certification
@@ -70,6 +80,7 @@ class CertificationSerializer(serializers.ModelSerializer):
             "id",
             "requirement",
             "answer",
+            "basis",
             "facility_operator",
             "legal_basis",
             "citation",
@@ -77,12 +88,19 @@ class CertificationSerializer(serializers.ModelSerializer):
             "certified_on",
             "certified_by",
             "source",
+            "second_source",
             "version",
             "updated_at",
         )
         read_only_fields = ("id", "requirement", "version", "updated_at")
         extra_kwargs = {
             "id": {"help_text": "Numeric identifier of the certification."},
+            "basis": {
+                "help_text": (
+                    "certified (the jurisdiction's own statement), reported (a third party says so, "
+                    "see source) or empty (no basis recorded yet)."
+                )
+            },
             "answer": {
                 "help_text": (
                     "The jurisdiction's answer: yes, no, not_applicable (it does not run the "
@@ -146,6 +164,14 @@ class EnrollmentSerializer(serializers.ModelSerializer):
         help_text="The answers to the program's requirements, in the program's order.",
     )
     source = source_field("the current status")
+    site_type_source = source_field("the site type")
+    answers_summary = serializers.CharField(
+        read_only=True,
+        help_text=(
+            "How many requirements are met and on what basis, e.g. “3 of 3 certified” or "
+            "“3 of 3 reported as met (not certified by the city)”."
+        ),
+    )
 
     class Meta:
         model = Enrollment
@@ -161,6 +187,8 @@ class EnrollmentSerializer(serializers.ModelSerializer):
             "joined_on",
             "notes",
             "source",
+            "site_type_source",
+            "answers_summary",
             "certifications",
             "version",
             "updated_at",
@@ -345,6 +373,8 @@ class StatusChangeSerializer(serializers.ModelSerializer):
             "via",
             "note",
             "source",
+            "correction_of",
+            "correction_reason",
         )
         read_only_fields = fields
         extra_kwargs = {
@@ -352,4 +382,15 @@ class StatusChangeSerializer(serializers.ModelSerializer):
             "to_status": {"help_text": "Status after the change."},
             "via": {"help_text": "Through what the change came in: admin, api, import or system."},
             "note": {"help_text": "Note recorded with the change; may be empty."},
+            "changed_at": {"help_text": "When the change was recorded in the tracker."},
+            "effective_on": {
+                "help_text": "Date the status took effect, according to its document; null when not known."
+            },
+            "correction_of": {
+                "help_text": (
+                    "Id of the earlier change this one corrects (a correction, not a new event); null "
+                    "for an ordinary change."
+                )
+            },
+            "correction_reason": {"help_text": "Why the corrected change was wrong; empty otherwise."},
         }

@@ -7,6 +7,7 @@ enrollment or a certification, POST a jurisdiction or an enrollment, If-Match) l
 and go through the same services, rule, roles and history as the admin.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Q
 from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -16,6 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from ..as_of import parse as as_of_day
 from ..cache import CachedListMixin, CachedReadMixin, CachedRetrieveMixin
 from ..filters import NON_FILTER_PARAMS, JurisdictionFilter, StatusChangeFilter
 from ..models import (
@@ -165,14 +167,24 @@ class ApiViewSetMixin(ConditionalGetMixin):
             return queryset
         return super().filter_queryset(queryset)
 
+    # Parameters a single record understands besides the list's (JurisdictionViewSet: as_of).
+    detail_params = frozenset()
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if getattr(self, request.method.lower(), None) is None:
             return  # a method the resource does not offer: its 405 comes from dispatch
+        if "as_of" in request.query_params and (self.detail_params or self.action == "list"):
+            # The day whose record is shown (as_of.py); the representation reads it from the request.
+            try:
+                day = as_of_day(request.query_params["as_of"]) if request.query_params["as_of"] else None
+            except DjangoValidationError as exc:
+                raise ValidationError({"as_of": exc.messages}) from None
+            request.as_of = request._request.as_of = day
         if getattr(self, "filterset_class", None) is None or self.action != "list":
             # Without a FilterSet to report them (no FilterSet, or one record), unknown parameters
             # are refused here, so that a typo never passes unnoticed.
-            unknown = sorted(set(request.query_params) - NON_FILTER_PARAMS)
+            unknown = sorted(set(request.query_params) - NON_FILTER_PARAMS - self.detail_params)
             if unknown:
                 known = ", ".join(sorted(NON_FILTER_PARAMS))
                 raise ValidationError(
@@ -246,6 +258,7 @@ class JurisdictionViewSet(
     serializer_class = JurisdictionSerializer
     filterset_class = JurisdictionFilter
     lookup_field = "slug"
+    detail_params = frozenset({"as_of"})
 
     def get_renderers(self):
         found = super().get_renderers()

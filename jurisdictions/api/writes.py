@@ -4,7 +4,7 @@ The ViewSets in `api.py` mix these in. A write:
 
 - needs a staff account with the model permission (an Editor or a Reviewer); partner tokens and
   anonymous clients read only;
-- honours `If-Match`: the ETag a GET of the same resource returned (the conditional-GET ETag of
+- honors `If-Match`: the ETag a GET of the same resource returned (the conditional-GET ETag of
   `api.ConditionalGetMixin`, a hash of the representation, which includes the `version` raised by
   every write). A stale ETag answers 412 and changes nothing; the version read with the ETag is
   checked again under the row lock, so a write racing in between is refused too;
@@ -96,10 +96,22 @@ class EnrollmentWriteSerializer(serializers.ModelSerializer):
     source = SourceInputSerializer(
         required=False, allow_null=True, help_text="The document that reports the status; null for none."
     )
+    site_type_source = SourceInputSerializer(
+        required=False, allow_null=True, help_text="The document that gives the site type; null for none."
+    )
 
     class Meta:
         model = Enrollment
-        fields = ("status", "site_type", "letter_sent_on", "response_due_on", "joined_on", "notes", "source")
+        fields = (
+            "status",
+            "site_type",
+            "letter_sent_on",
+            "response_due_on",
+            "joined_on",
+            "notes",
+            "source",
+            "site_type_source",
+        )
         extra_kwargs = {
             "notes": {
                 "help_text": "Notes on the enrollment, in plain text (at most 10,000 characters).",
@@ -125,6 +137,9 @@ class CertificationWriteSerializer(serializers.ModelSerializer):
     source = SourceInputSerializer(
         required=False, allow_null=True, help_text="The document the answer rests on; null for none."
     )
+    second_source = SourceInputSerializer(
+        required=False, allow_null=True, help_text="A second document that says the same; null for none."
+    )
 
     class Meta:
         model = Certification
@@ -136,10 +151,15 @@ class CertificationWriteSerializer(serializers.ModelSerializer):
             "evidence_url",
             "certified_by",
             "certified_on",
+            "basis",
             "source",
+            "second_source",
         )
         extra_kwargs = {
-            "answer": {"help_text": "yes, no, not_applicable (name the facility_operator) or unknown."}
+            "answer": {"help_text": "yes, no, not_applicable (name the facility_operator) or unknown."},
+            "basis": {
+                "help_text": "certified (the jurisdiction's own statement), reported (a third party) or empty."
+            },
         }
 
 
@@ -348,8 +368,9 @@ class StaffWriteMixin:
         if expected is not None:
             expected.append(self.expected_version(request, instance))
         values = dict(serializer.validated_data)
-        if "source" in values:
-            values["source"] = resolve_source(values["source"], user=request.user)
+        for name in ("source", "second_source", "site_type_source"):
+            if name in values:
+                values[name] = resolve_source(values[name], user=request.user)
         return values
 
 

@@ -31,6 +31,10 @@ _ANSWER_SOURCE_COLUMNS = {
     "source_publisher": "cs.publisher",
     "source_url": "cs.url",
     "source_date": "cs.published_on",
+    "second_source_title": "c2.title",
+    "second_source_publisher": "c2.publisher",
+    "second_source_url": "c2.url",
+    "second_source_date": "c2.published_on",
 }
 ANSWER_VALUES = [
     ("", "c.answer"),
@@ -116,11 +120,16 @@ def _export_sql(ids, requirements, *, programs, statuses):
         _sql_safe("s.publisher"),
         _sql_safe("s.url"),
         _sql_date("s.published_on"),
+        _sql_safe("ts.title"),
+        _sql_safe("ts.publisher"),
+        _sql_safe("ts.url"),
+        _sql_date("ts.published_on"),
     ]
     # Formatting adds only apostrophes, digits and hyphens: the stored text decides the quoting.
     stored_text = ", ".join(
         ["j.slug", "j.name", "j.state", "j.kind", "j.geoid", "j.ocd_id", "p.slug", "e.status"]
         + ["e.site_type", *answer_text, "e.notes", "s.title", "s.publisher", "s.url"]
+        + ["ts.title", "ts.publisher", "ts.url"]
     )
     cell_list = ",\n        ".join(cells)
     enrollment, program = Enrollment._meta.db_table, Program._meta.db_table
@@ -150,7 +159,10 @@ def _export_sql(ids, requirements, *, programs, statuses):
                 pivots.append(f"max({column}) FILTER (WHERE c.requirement_id = ANY(%s)) AS a{i}_{k}")
                 params.append(requirement_ids)
         certification, source = Certification._meta.db_table, Source._meta.db_table
-        answers = f"{certification} c LEFT JOIN {source} cs ON cs.id = c.source_id"
+        answers = (
+            f"{certification} c LEFT JOIN {source} cs ON cs.id = c.source_id"
+            f" LEFT JOIN {source} c2 ON c2.id = c.second_source_id"
+        )
         if count < ANSWERS_BY_INDEX_BELOW:
             answer_join = (
                 f"LEFT JOIN LATERAL (SELECT {', '.join(pivots)}\n"
@@ -170,6 +182,7 @@ FROM unnest(%s::bigint[]) WITH ORDINALITY AS ids (id, position)
 JOIN {Jurisdiction._meta.db_table} j ON j.id = ids.id
 {enrollments}
 LEFT JOIN {Source._meta.db_table} s ON s.id = e.source_id
+LEFT JOIN {Source._meta.db_table} ts ON ts.id = e.site_type_source_id
 {answer_join}
 ORDER BY ids.position, p.launched_on, p.id"""
     return sql, params

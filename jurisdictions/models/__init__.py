@@ -22,6 +22,7 @@ from .base import (
 from .enrollments import (
     Certification,
     CertificationAnswer,
+    CertificationBasis,
     CertificationLegalBasis,
     ChangeVia,
     Enrollment,
@@ -29,6 +30,7 @@ from .enrollments import (
     EnrollmentSiteType,
     EnrollmentStatus,
     StatusChange,
+    answers_summary,
 )
 from .jurisdictions import (
     SYNTHETIC_GEOID_PREFIX,
@@ -37,7 +39,8 @@ from .jurisdictions import (
     JurisdictionQuerySet,
     geoid_error,
 )
-from .programs import Program, Requirement, Source
+from .programs import Program, Requirement, Source, SourceKind
+from .reports import ErrorReport, ErrorReportState
 from .versioning import DataVersion
 
 __all__ = [
@@ -45,6 +48,10 @@ __all__ = [
     "SYNTHETIC_GEOID_PREFIX",
     "Certification",
     "CertificationAnswer",
+    "CertificationBasis",
+    "ErrorReport",
+    "ErrorReportState",
+    "SourceKind",
     "CertificationLegalBasis",
     "ChangeVia",
     "DataVersion",
@@ -61,6 +68,7 @@ __all__ = [
     "State",
     "StatusChange",
     "TimeStampedModel",
+    "answers_summary",
     "choice_constraint",
     "geoid_error",
     "geoid_validator",

@@ -96,14 +96,22 @@ class Enrollment(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="enrollments",
-        help_text="The document that reports the current status.",
+        help_text="The document that reports the current status (empty: no source recorded).",
+    )
+    site_type_source = models.ForeignKey(
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="site_type_enrollments",
+        help_text="The document that gives the site type.",
     )
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Raised by every write; guards against lost updates."
     )
 
     objects = EnrollmentQuerySet.as_manager()
-    history = history(unindexed=["program", "source"])
+    history = history(unindexed=["program", "source", "site_type_source"])
 
     class Meta:
         ordering = ["program", "jurisdiction__name"]
@@ -188,6 +196,27 @@ class Enrollment(TimeStampedModel):
         return None
 
     @property
+    def answers_summary(self):
+        """The answers' count and basis in words (see `answers_summary`)."""
+        return answers_summary(
+            [(c.answer, c.basis) for c in self.certifications.all()],
+            of=len(self.certifications.all()),
+            kind=self.jurisdiction.kind,
+        )
+
+    def no_response_by(self, today=None):
+        """The due date when a letter's deadline has passed with no other status recorded (derived
+        from the dates, never stored as a status), else None."""
+        today = today or timezone.localdate()
+        if (
+            self.status == EnrollmentStatus.LETTER_SENT
+            and self.response_due_on
+            and self.response_due_on < today
+        ):
+            return self.response_due_on
+        return None
+
+    @property
     def status_since(self):
         """Date the current status took effect, from the enrollment's own dates."""
         # Named through the class: light row objects borrow this property (API rows, the importer).
@@ -209,12 +238,42 @@ class CertificationLegalBasis(models.TextChoices):
     POLICY = "policy", "Policy"
 
 
+def answers_summary(answers, *, of, kind="jurisdiction"):
+    """How many requirements are met and on what basis, in the words pages and the API use:
+    "3 of 3 certified", "3 of 3 reported as met (not certified by the city)".
+
+    `answers` are (answer, basis) pairs; `of` is the number of requirements; `kind` names the
+    jurisdiction ("city", "county").
+    """
+    yes = [basis for answer, basis in answers if answer == CertificationAnswer.YES]
+    certified = yes.count(CertificationBasis.CERTIFIED)
+    reported = yes.count(CertificationBasis.REPORTED)
+    unbased = len(yes) - certified - reported
+    parts = []
+    if certified:
+        parts.append(f"{certified} of {of} certified")
+    if reported:
+        parts.append(f"{reported} of {of} reported as met (not certified by the {kind})")
+    if unbased:
+        parts.append(f"{unbased} of {of} answered yes (basis not recorded)")
+    return "; ".join(parts) or f"0 of {of} met"
+
+
+class CertificationBasis(models.TextChoices):
+    """On what the answer rests: the jurisdiction's own certification, or a third party's report."""
+
+    CERTIFIED = "certified", "Certified by the jurisdiction"
+    REPORTED = "reported", "Reported by a third party (not certified by the jurisdiction)"
+
+
 class Certification(TimeStampedModel):
     """A jurisdiction's answer to one requirement of a program it is enrolled in."""
 
     Answer = CertificationAnswer
 
     LegalBasis = CertificationLegalBasis
+
+    Basis = CertificationBasis
 
     # No single-column indexes: the unique (enrollment, requirement) and (requirement, answer) lead with them.
     enrollment = models.ForeignKey(
@@ -224,6 +283,13 @@ class Certification(TimeStampedModel):
         Requirement, on_delete=models.PROTECT, related_name="certifications", db_index=False
     )
     answer = models.CharField(max_length=20, choices=Answer.choices, default=Answer.UNKNOWN)
+    basis = models.CharField(
+        max_length=20,
+        choices=Basis.choices,
+        blank=True,
+        help_text="certified: the jurisdiction's own statement (who certified, when, the document); "
+        "reported: a third party says so (the document); empty: no basis recorded yet.",
+    )
     facility_operator = models.CharField(
         max_length=200,
         blank=True,
@@ -253,11 +319,20 @@ class Certification(TimeStampedModel):
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.PROTECT, related_name="certifications", db_index=False
     )
+    second_source = models.ForeignKey(
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="second_certifications",
+        db_index=False,
+        help_text="A second document that says the same (e.g. a second report of it).",
+    )
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Raised by every write; guards against lost updates."
     )
 
-    history = history(unindexed=["requirement", "source"])
+    history = history(unindexed=["requirement", "source", "second_source"])
 
     class Meta:
         ordering = ["enrollment", "requirement__order"]
@@ -267,6 +342,7 @@ class Certification(TimeStampedModel):
             ),
             choice_constraint("answer", CertificationAnswer),
             choice_constraint("legal_basis", CertificationLegalBasis, allow_blank=True),
+            choice_constraint("basis", CertificationBasis, allow_blank=True),
             models.CheckConstraint(
                 condition=~Q(answer="not_applicable") | ~Q(facility_operator=""),
                 name="jurisdictions_certification_na_names_operator",
@@ -279,10 +355,24 @@ class Certification(TimeStampedModel):
             models.Index(
                 fields=["source"], condition=Q(source__isnull=False), name="certification_source_idx"
             ),
+            # The PROTECT check of a second document, and its source page.
+            models.Index(
+                fields=["second_source"],
+                condition=Q(second_source__isnull=False),
+                name="certification_source2_idx",
+            ),
         ]
 
     def __str__(self):
         return f"{self.enrollment}: {self.requirement.code} = {self.answer}"
+
+    @property
+    def effective_on(self):
+        """Date from which the answer stood, by its documents: the certification's date, else the
+        date of the document it cites (None when neither is known)."""
+        if self.certified_on:
+            return self.certified_on
+        return self.source.published_on if self.source_id else None
 
     def clean(self):
         if (
@@ -293,6 +383,15 @@ class Certification(TimeStampedModel):
             raise ValidationError(
                 {"requirement": "This requirement belongs to another program than the enrollment."}
             )
+
+
+class StatusChangeQuerySet(models.QuerySet):
+    def events(self):
+        """The timeline's events: corrections are shown on the record they correct, not as events."""
+        return self.filter(correction_of__isnull=True)
+
+    def corrections(self):
+        return self.filter(correction_of__isnull=False)
 
 
 class ChangeVia(models.TextChoices):
@@ -331,8 +430,26 @@ class StatusChange(models.Model):
     via = models.CharField(max_length=10, choices=Via.choices, default=Via.SYSTEM)
     note = models.TextField(blank=True)
     source = models.ForeignKey(
-        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="status_changes"
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="status_changes",
+        help_text="The document that reports this change; empty means no source recorded.",
     )
+    correction_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        help_text="The earlier record this one corrects: a correction is not a new event.",
+    )
+    correction_reason = models.TextField(
+        blank=True, max_length=2000, help_text="Why the earlier record was wrong (shown publicly)."
+    )
+
+    objects = StatusChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-changed_at", "-id"]
@@ -341,6 +458,11 @@ class StatusChange(models.Model):
             choice_constraint("from_status", EnrollmentStatus, allow_blank=True),
             choice_constraint("to_status", EnrollmentStatus),
             choice_constraint("via", ChangeVia),
+            models.CheckConstraint(
+                condition=Q(correction_of__isnull=True) | ~Q(correction_reason=""),
+                name="jurisdictions_statuschange_correction_has_reason",
+                violation_error_message="A correction says why the earlier record was wrong.",
+            ),
         ]
         indexes = [
             # The change feed's newest-first order and its `since` filter.

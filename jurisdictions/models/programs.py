@@ -1,20 +1,71 @@
 """Programs, their requirements, and the sources that facts cite."""
 
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from .base import TimeStampedModel, history, web_url_validator
+from .base import TimeStampedModel, choice_constraint, history, web_url_validator
+
+
+class SourceKind(models.TextChoices):
+    GOVERNMENT_DOCUMENT = "government_document", "Government document"
+    LETTER = "letter", "Letter"
+    NEWS_REPORT = "news_report", "News report"
+    JURISDICTION_STATEMENT = "jurisdiction_statement", "Statement by the jurisdiction"
+    COURT_RECORD = "court_record", "Court record"
+    OTHER = "other", "Other"
+
+
+QUOTE_MAX_LENGTH = 500
 
 
 class Source(TimeStampedModel):
     """A document that a status or an answer cites."""
 
+    Kind = SourceKind
+
+    kind = models.CharField(
+        max_length=30,
+        choices=Kind.choices,
+        default=Kind.OTHER,
+        help_text="What kind of document this is (a news report reports; a letter or a government "
+        "document is the act itself).",
+    )
     title = models.CharField(max_length=300)
     publisher = models.CharField(max_length=200, blank=True)
-    url = models.URLField(max_length=500, blank=True, verbose_name="URL", validators=[web_url_validator])
-    published_on = models.DateField(null=True, blank=True, help_text="Date of publication of the document.")
+    url = models.URLField(
+        max_length=500,
+        blank=True,
+        verbose_name="URL",
+        validators=[web_url_validator],
+        help_text="Where the document was published; left empty when not verified (never guessed).",
+    )
+    published_on = models.DateField(
+        null=True, blank=True, help_text="Date of publication of the document (empty when it has none)."
+    )
+    date_text = models.CharField(
+        max_length=50,
+        blank=True,
+        verbose_name="date as given",
+        help_text="The date as the document gives it when it has no exact day (e.g. September 2018); "
+        "never a guessed day.",
+    )
+    archived_url = models.URLField(
+        max_length=500,
+        blank=True,
+        verbose_name="archived copy URL",
+        validators=[web_url_validator],
+        help_text="A copy kept by an archive (e.g. the Wayback Machine), for when the original moves.",
+    )
+    quote = models.TextField(
+        blank=True,
+        max_length=QUOTE_MAX_LENGTH,
+        validators=[MaxLengthValidator(QUOTE_MAX_LENGTH)],
+        help_text=f"A short passage of the document that supports the facts citing it "
+        f"(at most {QUOTE_MAX_LENGTH} characters; cite, do not copy).",
+    )
 
     history = history()
 
@@ -23,12 +74,16 @@ class Source(TimeStampedModel):
         constraints = [
             # The importer finds a source by its title and URL.
             models.UniqueConstraint(fields=["title", "url"], name="jurisdictions_source_natural_key"),
+            choice_constraint("kind", SourceKind),
         ]
 
     def __str__(self):
         when = f", {self.published_on:%Y-%m-%d}" if self.published_on else ""
         publisher = f" ({self.publisher}{when})" if self.publisher else (f" ({when[2:]})" if when else "")
         return f"{self.title}{publisher}"
+
+    def get_absolute_url(self):
+        return reverse("jurisdictions:source-detail", kwargs={"pk": self.pk})
 
 
 class ProgramQuerySet(models.QuerySet):

@@ -32,6 +32,7 @@ from .common import (
     status_change_values,
     status_permission_error,
 )
+from .corrections import status_change_correct
 from .enrollments import (
     enrollment_admit,
     enrollment_create,
@@ -41,8 +42,9 @@ from .enrollments import (
 )
 from .jurisdictions import jurisdiction_create, jurisdiction_update
 from .programs import requirement_create, requirement_delete, requirement_delete_error, requirement_update
+from .reports import error_report_accept, error_report_dismiss, error_report_submit
 from .restore import RESTORABLE, deleted_records, record_restore
-from .sources import source_create, source_find_or_create
+from .sources import source_create, source_find_or_create, source_update, sources_load
 
 __all__ = [
     "ADMIT_PERMISSION",
@@ -65,6 +67,9 @@ __all__ = [
     "enrollment_mark_letter_sent",
     "enrollment_set_status",
     "enrollment_update",
+    "error_report_accept",
+    "error_report_dismiss",
+    "error_report_submit",
     "import_stamp",
     "joined_on_for",
     "jurisdiction_create",
@@ -80,6 +85,9 @@ __all__ = [
     "requirement_update",
     "source_create",
     "source_find_or_create",
+    "source_update",
+    "sources_load",
+    "status_change_correct",
     "status_change_record",
     "status_change_values",
     "status_permission_error",

@@ -28,9 +28,11 @@ ENROLLMENT_FIELDS = (
     "joined_on",
     "notes",
     "source",
+    "site_type_source",
 )
 CERTIFICATION_FIELDS = (
     "answer",
+    "basis",
     "facility_operator",
     "legal_basis",
     "citation",
@@ -38,6 +40,7 @@ CERTIFICATION_FIELDS = (
     "certified_by",
     "certified_on",
     "source",
+    "second_source",
 )
 JURISDICTION_FIELDS = ("name", "state", "kind", "slug", "geoid", "ocd_id", "place", "latitude", "longitude")
 
@@ -181,17 +184,37 @@ STATUS_CHANGE_COLUMNS = (
     "via",
     "note",
     "source_id",
+    "correction_of_id",
+    "correction_reason",
 )
+# `status_change_values(source_id=FROM_ROW)`: the status cites the source written with it in the
+# same row (a file's row names its source beside its status). Per-row services never use it: a
+# staff change cites the source chosen with it, or none ("no source recorded").
+FROM_ROW = object()
 
 
 def status_change_values(
-    *, enrollment, from_status, to_status=None, user_id=None, via, note="", source_id=None, changed_at
+    *,
+    enrollment,
+    from_status,
+    to_status=None,
+    user_id=None,
+    via,
+    note="",
+    source_id=FROM_ROW,
+    changed_at,
+    correction_of_id=None,
+    correction_reason="",
 ):
     """THE status-change row, as its column values: the per-row services save it, the importer and
     the generator write many at once (`db.bulk`). `enrollment` is anything with the enrollment's
     id, status, dates and source id; the date the status took effect comes from those dates
-    (`Enrollment.effective_on`); the source is the enrollment's unless another is given."""
+    (`Enrollment.effective_on`). The source is the one given (None: no source recorded), or with
+    FROM_ROW the source written in the same row (an import's row). A correction names the record
+    it corrects and why; it is shown on that record, not as a new event."""
     to_status = enrollment.status if to_status is None else to_status
+    if correction_of_id is not None and not correction_reason.strip():
+        raise ValidationError({"correction_reason": "Say why the earlier record was wrong."})
     return {
         "enrollment_id": enrollment.pk,
         "from_status": from_status,
@@ -203,21 +226,41 @@ def status_change_values(
         "changed_by_id": user_id,
         "via": via,
         "note": note,
-        "source_id": enrollment.source_id if source_id is None else source_id,
+        "source_id": enrollment.source_id if source_id is FROM_ROW else source_id,
+        "correction_of_id": correction_of_id,
+        "correction_reason": correction_reason.strip() if correction_of_id is not None else "",
     }
 
 
-def status_change_record(*, enrollment, from_status, user=None, via, note="", source=None, changed_at=None):
-    """Append a step to the enrollment's timeline (status changes are never edited afterwards)."""
+def status_change_record(
+    *,
+    enrollment,
+    from_status,
+    to_status=None,
+    user=None,
+    via,
+    note="",
+    source=None,
+    changed_at=None,
+    correction_of=None,
+    correction_reason="",
+):
+    """Append a step to the enrollment's timeline (status changes are never edited afterwards).
+
+    `source` is the document chosen with this change; None records "no source" (never the
+    enrollment's earlier source, which reported the earlier status)."""
     user = actor(user)
     values = status_change_values(
         enrollment=enrollment,
         from_status=from_status,
+        to_status=to_status,
         user_id=user.pk if user else None,
         via=via,
         note=note,
         source_id=source.pk if source is not None else None,
         changed_at=changed_at or timezone.now(),
+        correction_of_id=correction_of.pk if correction_of is not None else None,
+        correction_reason=correction_reason,
     )
     row = StatusChange.objects.create(**values)
     events_record([events.status_changed(enrollment=enrollment, from_status=from_status)])

@@ -41,7 +41,9 @@ def enrollment_create(*, jurisdiction, program, user, via, note="", **fields):
         exists={"program": f"“{jurisdiction}” is already enrolled in “{program.slug}”."},
     )
     certifications_create_missing(enrollment=enrollment, user=user, via=via)
-    status_change_record(enrollment=enrollment, from_status="", user=user, via=via, note=note)
+    status_change_record(
+        enrollment=enrollment, from_status="", user=user, via=via, note=note, source=enrollment.source
+    )
     return enrollment
 
 
@@ -54,18 +56,31 @@ def enrollment_update(
     expected_version=None,
     certifications=None,
     note="",
+    correction_of=None,
+    correction_reason="",
     **fields,
 ):
     """Change an enrollment and, in the same step, some of its answers.
 
     `certifications` maps a certification id to `(expected_version, {field: value})`, so that the
     admin's form (status and answers saved together) is checked by the rule as one change.
+
+    A new status cites the `source` given with it; without one it cites none ("no source
+    recorded") and the enrollment's stored source, which reported the earlier status, is cleared:
+    a status never inherits a document silently. `correction_of` (a StatusChange of this
+    enrollment) and `correction_reason` make this write a correction of that earlier record: its
+    status-change row is shown on the record it corrects, not as a new event.
     Raises ValidationError (rule or field errors), PermissionDenied (role), StaleWriteError.
     """
     if "status" in fields and fields["status"] not in Enrollment.Status.values:
         raise ValidationError({"status": f"“{fields['status']}” is not a status."})
     current = lock_for_update(enrollment, expected_version=expected_version)
+    if correction_of is not None and correction_of.enrollment_id != current.pk:
+        raise ValidationError({"correction_of": "The corrected record belongs to another enrollment."})
     previous, previous_joined_on = current.status, current.joined_on
+    status_given = "status" in fields and fields["status"] != previous
+    if status_given and "source" not in fields:
+        fields = {**fields, "source": None}  # the stored source reported the earlier status
     changed = assign(current, fields, ENROLLMENT_FIELDS)
     check_status_permission(user=user, from_status=previous, to_status=current.status)
 
@@ -91,8 +106,17 @@ def enrollment_update(
         # The row lock makes a plain increment safe (and history copies a value, not an F()).
         current.version = next_version(current.version)
         save_audited(current, user=user, via=via)
-    if previous != current.status:
-        status_change_record(enrollment=current, from_status=previous, user=user, via=via, note=note)
+    if previous != current.status or correction_of is not None:
+        status_change_record(
+            enrollment=current,
+            from_status=previous,
+            user=user,
+            via=via,
+            note=note,
+            source=current.source if "source" in fields else None,
+            correction_of=correction_of,
+            correction_reason=correction_reason,
+        )
     sync(enrollment, current)
     return current
 
@@ -107,6 +131,8 @@ def enrollment_set_status(
     note="",
     source=None,
     expected_version=None,
+    correction_of=None,
+    correction_reason="",
     **dates,
 ):
     """Move an enrollment to `status`, applying the participating rule and recording the change.
@@ -118,21 +144,30 @@ def enrollment_set_status(
     for field in dates:
         if field not in {"letter_sent_on", "response_due_on", "joined_on"}:
             raise TypeError(f"enrollment_set_status() got an unexpected field {field!r}")
-    fields = {"status": status, **dates}
-    if source is not None:
-        fields["source"] = source
+    # The source chosen with the status, or none: never the one stored for the earlier status.
+    fields = {"status": status, "source": source, **dates}
     return enrollment_update(
         enrollment=enrollment,
         user=user,
         via=via,
         expected_version=expected_version,
         note=note,
+        correction_of=correction_of,
+        correction_reason=correction_reason,
         **fields,
     )
 
 
 def enrollment_mark_letter_sent(
-    *, enrollment, letter_sent_on, response_due_on=None, user, via, note="", expected_version=None
+    *,
+    enrollment,
+    letter_sent_on,
+    response_due_on=None,
+    user,
+    via,
+    note="",
+    source=None,
+    expected_version=None,
 ):
     """Record that the program's letter went out (an editor's step)."""
     if enrollment.status == PARTICIPATING:
@@ -146,12 +181,13 @@ def enrollment_mark_letter_sent(
         user=user,
         via=via,
         note=note,
+        source=source,
         expected_version=expected_version,
         **dates,
     )
 
 
-def enrollment_admit(*, enrollment, user, via, joined_on=None, note="", expected_version=None):
+def enrollment_admit(*, enrollment, user, via, joined_on=None, note="", source=None, expected_version=None):
     """Set participating: a reviewer's step, refused by the rule until every answer is yes."""
     dates = {"joined_on": joined_on} if joined_on is not None else {}
     return enrollment_set_status(
@@ -160,6 +196,7 @@ def enrollment_admit(*, enrollment, user, via, joined_on=None, note="", expected
         user=user,
         via=via,
         note=note,
+        source=source,
         expected_version=expected_version,
         **dates,
     )

@@ -76,6 +76,7 @@ def requirement_create(*, program, user, via, **fields):
                     user_id=stamp.user_id,
                     via=via,
                     note=note,
+                    source_id=None,  # a program change, not a document, moved it
                     changed_at=stamp.now,
                 )
             )

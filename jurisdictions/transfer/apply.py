@@ -23,6 +23,7 @@ ENROLLMENT_FIELDS = [
     "joined_on",
     "notes",
     "source_id",
+    "site_type_source_id",
 ]
 # An answer's stored values, in the order of the tuples `bulk.ImportScope` reads.
 ANSWER_FIELDS = (
@@ -34,10 +35,12 @@ ANSWER_FIELDS = (
     "certified_by",
     "certified_on",
     "source_id",
+    "basis",
+    "second_source_id",
 )
 ANSWER_INDEX = {name: i + 1 for i, name in enumerate(ANSWER_FIELDS)}  # after the pk
 NEW_ANSWER_COLUMNS = ["enrollment_id", "requirement_id", *ANSWER_FIELDS]
-BLANK_DETAILS = ("", "", "", "", "", None, None)  # the ANSWER_FIELDS after the answer
+BLANK_DETAILS = ("", "", "", "", "", None, None, "", None)  # the ANSWER_FIELDS after the answer
 NEW_JURISDICTION_COLUMNS = ["slug", *IDENTITY_FIELDS]
 NEW_ENROLLMENT_COLUMNS = ["jurisdiction_id", "program_id", *ENROLLMENT_FIELDS]
 
@@ -86,6 +89,7 @@ def apply_plan(plan):
         known = plan.jurisdictions.get(e.slug)
         e.jurisdiction_id = known.pk if known else new_ids[e.slug]
         e.source_id = e.source.pk if e.source else None
+        e.site_type_source_id = e.site_type_source.pk if e.site_type_source else None
     ids = bulk.write_new(
         Enrollment,
         NEW_ENROLLMENT_COLUMNS,
@@ -98,6 +102,7 @@ def apply_plan(plan):
     changed_enrollments = [e for e, _ in plan.changed_enrollments]
     for e in changed_enrollments:
         e.source_id = e.source.pk if e.source else None
+        e.site_type_source_id = e.site_type_source.pk if e.site_type_source else None
         e.version = services.next_version(e.version)
         e.updated_at = now
     bulk.update_objects(
@@ -179,9 +184,9 @@ def _write_answers(plan):
             continue
         existing = stored[known[0]]
         for name, value in wanted.items():
-            if name == "source":
-                existing.source_id = value.pk if value is not None else None
-                fields.add("source_id")
+            if name in ("source", "second_source"):
+                setattr(existing, f"{name}_id", value.pk if value is not None else None)
+                fields.add(f"{name}_id")
             else:
                 setattr(existing, name, value)
                 fields.add(name)
@@ -197,6 +202,7 @@ def _detail_tuple(details):
     if not details:
         return BLANK_DETAILS
     source = details.get("source")
+    second = details.get("second_source")
     return (
         details.get("facility_operator", ""),
         details.get("legal_basis", ""),
@@ -205,4 +211,6 @@ def _detail_tuple(details):
         details.get("certified_by", ""),
         details.get("certified_on"),
         source.pk if source is not None else None,
+        details.get("basis", ""),
+        second.pk if second is not None else None,
     )

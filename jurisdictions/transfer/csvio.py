@@ -8,10 +8,12 @@ import csv
 import io
 import itertools
 
+from .. import as_of as history
 from ..db import csv_export
 from ..db.lookups import where_in
 from ..models import Certification, Enrollment, Requirement
 from .format import (  # noqa: F401  (the format's names are also read from here)
+    ANSWER_DATE_SUFFIXES,
     ANSWER_SUFFIXES,
     ANSWER_TEXT_SUFFIXES,
     ENROLLMENT_COLUMNS,
@@ -52,6 +54,10 @@ ENROLLMENT_FIELDS = (
     "source__publisher",
     "source__url",
     "source__published_on",
+    "site_type_source__title",
+    "site_type_source__publisher",
+    "site_type_source__url",
+    "site_type_source__published_on",
 )
 
 
@@ -66,10 +72,15 @@ ANSWER_FIELDS = (
     "evidence_url",
     "certified_by",
     "certified_on",
+    "basis",
     "source__title",
     "source__publisher",
     "source__url",
     "source__published_on",
+    "second_source__title",
+    "second_source__publisher",
+    "second_source__url",
+    "second_source__published_on",
 )
 
 
@@ -85,7 +96,7 @@ ANSWER_CELLS = (
     _plain_cell,  # answer
     *(
         _date
-        if suffix in ("certified_on", "source_date")
+        if suffix in ANSWER_DATE_SUFFIXES
         else _text_cell
         if suffix in ANSWER_TEXT_SUFFIXES
         else _plain_cell
@@ -95,7 +106,29 @@ ANSWER_CELLS = (
 ANSWER_WIDTH = len(ANSWER_CELLS)
 
 
-def iter_export_rows(jurisdictions, *, programs=None, statuses=None, chunk_size=2000):
+def _as_of(day, enrollments, answers):
+    """The chunk's enrollments and answers as they stood at the end of `day` (as_of.py)."""
+    ids = [e[0] for rows in enrollments.values() for e in rows]
+    standing = history.statuses(day, enrollment_ids=ids)
+    versions = {(v[0], v[1]): v[2:] for v in history.answer_versions(day, enrollment_ids=ids).values()}
+    status_at, answer_at, basis_at = ENROLLMENT_FIELDS.index("status"), 1, ANSWER_FIELDS.index("basis") - 1
+    for jurisdiction_id, rows in list(enrollments.items()):
+        kept = []
+        for e in rows:
+            if e[0] in standing:
+                e = list(e)
+                e[status_at] = standing[e[0]].status
+                kept.append(e)
+        enrollments[jurisdiction_id] = kept
+    for enrollment_id, rows in answers.items():
+        for i, row in enumerate(rows):
+            answer, basis = versions.get((enrollment_id, row[0]), ("unknown", ""))
+            row = list(row)
+            row[answer_at], row[basis_at] = answer, basis
+            rows[i] = row
+
+
+def iter_export_rows(jurisdictions, *, programs=None, statuses=None, chunk_size=2000, as_of=None):
     """Yield the header, then the rows of `jurisdictions` in its order, a chunk at a time.
 
     `programs` (slugs) and `statuses` narrow which enrollments are written, so a list filtered by
@@ -118,7 +151,7 @@ def iter_export_rows(jurisdictions, *, programs=None, statuses=None, chunk_size=
         enrollment_filter["program__slug__in"] = programs
     if statuses:
         enrollment_filter["status__in"] = statuses
-    narrowed = bool(enrollment_filter)
+    narrowed = bool(enrollment_filter) or as_of is not None
 
     identities = jurisdictions.values_list(*IDENTITY_FIELDS).iterator(chunk_size=chunk_size)
     while True:
@@ -139,6 +172,8 @@ def iter_export_rows(jurisdictions, *, programs=None, statuses=None, chunk_size=
                 Certification.objects.order_by(), "enrollment_id", enrollment_ids
             ).values_list(*ANSWER_FIELDS):
                 answers.setdefault(row[0], []).append(row[1:])
+        if as_of is not None:
+            _as_of(as_of, enrollments, answers)
 
         for jurisdiction_id, slug, name, state, kind, geoid, ocd_id in chunk:
             identity = [_safe(slug), _safe(name), state, kind, geoid or "", _safe(ocd_id)]
@@ -158,6 +193,10 @@ def iter_export_rows(jurisdictions, *, programs=None, statuses=None, chunk_size=
                         _safe(e[10] or ""),
                         _safe(e[11] or ""),
                         _date(e[12]),
+                        _safe(e[13] or ""),
+                        _safe(e[14] or ""),
+                        _safe(e[15] or ""),
+                        _date(e[16]),
                     ]
                 )
                 for requirement_id, *values in answers.get(e[0], ()):
@@ -201,7 +240,7 @@ def export_csv_text(jurisdictions, **kwargs):
     return buffer.getvalue()
 
 
-def iter_export_csv(jurisdictions, *, programs=None, statuses=None, chunk_size=2000):
+def iter_export_csv(jurisdictions, *, programs=None, statuses=None, chunk_size=2000, as_of=None):
     """The CSV text of the export of `jurisdictions` (every CSV export calls this).
 
     The same text as `iter_csv_lines(iter_export_rows(...))`, yielded as the header line at once
@@ -210,10 +249,12 @@ def iter_export_csv(jurisdictions, *, programs=None, statuses=None, chunk_size=2
     (`DISABLE_SERVER_SIDE_CURSORS`, needed behind PgBouncer's transaction pooling, which cannot keep
     a cursor between transactions), the rows are assembled in Python by `iter_export_rows`.
     """
-    if csv_export.available(jurisdictions.db):
+    if as_of is None and csv_export.available(jurisdictions.db):
         yield from csv_export.iter_database_csv(
             jurisdictions, programs=programs, statuses=statuses, chunk_size=chunk_size
         )
         return
-    rows = iter_export_rows(jurisdictions, programs=programs, statuses=statuses, chunk_size=chunk_size)
+    rows = iter_export_rows(
+        jurisdictions, programs=programs, statuses=statuses, chunk_size=chunk_size, as_of=as_of
+    )
     yield from iter_csv_lines(rows)

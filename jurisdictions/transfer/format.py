@@ -13,7 +13,21 @@ from ..models import Requirement
 
 JURISDICTION_COLUMNS = ["slug", "name", "state", "kind", "geoid", "ocd_id"]
 ENROLLMENT_COLUMNS = ["program", "status", "site_type", "letter_sent_on", "response_due_on", "joined_on"]
-TAIL_COLUMNS = ["notes", "source_title", "source_publisher", "source_url", "source_date"]
+# The enrollment's source reports its status and dates; the site type's source gives the site type.
+SITE_TYPE_SOURCE_COLUMNS = [
+    "site_type_source_title",
+    "site_type_source_publisher",
+    "site_type_source_url",
+    "site_type_source_date",
+]
+TAIL_COLUMNS = [
+    "notes",
+    "source_title",
+    "source_publisher",
+    "source_url",
+    "source_date",
+    *SITE_TYPE_SOURCE_COLUMNS,
+]
 REQUIRED_COLUMNS = ["name", "state", "kind"]
 FIXED_COLUMNS = frozenset(JURISDICTION_COLUMNS + ENROLLMENT_COLUMNS + TAIL_COLUMNS)
 
@@ -26,14 +40,18 @@ ANSWER_DETAIL_FIELDS = {
     "evidence_url": "evidence_url",
     "certified_by": "certified_by",
     "certified_on": "certified_on",
+    "basis": "basis",  # certified or reported (issue 14)
 }
 ANSWER_SOURCE_SUFFIXES = ["source_title", "source_publisher", "source_url", "source_date"]
-ANSWER_SUFFIXES = [*ANSWER_DETAIL_FIELDS, *ANSWER_SOURCE_SUFFIXES]
+# A second document that says the same (issue 14: an answer reported by two reports).
+ANSWER_SECOND_SOURCE_SUFFIXES = [f"second_{suffix}" for suffix in ANSWER_SOURCE_SUFFIXES]
+ANSWER_SUFFIXES = [*ANSWER_DETAIL_FIELDS, *ANSWER_SOURCE_SUFFIXES, *ANSWER_SECOND_SOURCE_SUFFIXES]
 # Which of them hold free text (an export guards them against spreadsheet formulas) and dates.
 ANSWER_TEXT_SUFFIXES = frozenset(
     ["operator", "citation", "evidence_url", "certified_by", "source_title", "source_publisher", "source_url"]
+    + ["second_source_title", "second_source_publisher", "second_source_url"]
 )
-ANSWER_DATE_SUFFIXES = frozenset(["certified_on", "source_date"])
+ANSWER_DATE_SUFFIXES = frozenset(["certified_on", "source_date", "second_source_date"])
 
 # A spreadsheet runs a cell that starts with one of these as a formula; exports prefix it with an
 # apostrophe (shown as text) and the importer removes that prefix again.

@@ -49,9 +49,11 @@ class NewEnrollment:
     __slots__ = (
         "slug",
         "program_id",
-        *(f for f in ENROLLMENT_FIELDS if f != "source_id"),
+        *(f for f in ENROLLMENT_FIELDS if f not in ("source_id", "site_type_source_id")),
         "source",  # a Source, perhaps new: its id is known once sources are written
         "source_id",
+        "site_type_source",
+        "site_type_source_id",
         "jurisdiction_id",
         "answers",  # [(requirement id, answer, {field: value} from the file or None)]
         "pk",
@@ -167,6 +169,7 @@ class Plan:
             may_admit=self.may_admit, from_status=previous, to_status=row["status"]
         )
         source = self._source(row["source"], changes)
+        site_type_source = self._source(row["site_type_source"], changes)
         values = {
             "status": row["status"],
             "site_type": row["site_type"],
@@ -181,6 +184,7 @@ class Plan:
             ),
             "notes": row["notes"],
             "source": source,
+            "site_type_source": site_type_source,
         }
         program_id = program.pk
         keys = self.requirement_keys.get(program_id, [])
@@ -230,13 +234,19 @@ class Plan:
             if action == "unchanged":
                 action, changes[:] = "changed", changes + [f"enrolled in {program.slug}"]
             return action
-        changed = [f for f, v in values.items() if f != "source" and getattr(enrollment, f) != v]
+        changed = [
+            f
+            for f, v in values.items()
+            if f not in ("source", "site_type_source") and getattr(enrollment, f) != v
+        ]
         # Compared by id: reading enrollment.source would cost one query per row.
-        if source is None:
-            if enrollment.source_id is not None:
-                changed.append("source")
-        elif source.pk is None or source.pk != enrollment.source_id:
-            changed.append("source")
+        for name, cited in (("source", source), ("site_type_source", site_type_source)):
+            stored_id = getattr(enrollment, f"{name}_id")
+            if cited is None:
+                if stored_id is not None:
+                    changed.append(name)
+            elif cited.pk is None or cited.pk != stored_id:
+                changed.append(name)
         for f in changed:
             setattr(enrollment, f, values[f])
         if changed:
@@ -273,8 +283,9 @@ class Plan:
 
     def _answer_values(self, given, changes):
         values = dict(given)
-        if "source" in values:
-            values["source"] = self._source(values["source"], changes)
+        for name in ("source", "second_source"):
+            if name in values:
+                values[name] = self._source(values[name], changes)
         return values
 
     def _source(self, values, changes):
@@ -303,12 +314,15 @@ class Plan:
         apply_plan(self)
 
 
+SOURCE_NAMES = ("source", "second_source")
+
+
 def _attname(name):
-    return "source_id" if name == "source" else name
+    return f"{name}_id" if name in SOURCE_NAMES else name
 
 
 def _same(name, value, stored):
-    if name == "source":
+    if name in SOURCE_NAMES:
         return (
             value is not None
             and value.pk is not None

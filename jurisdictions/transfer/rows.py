@@ -26,7 +26,7 @@ KINDS = frozenset(Jurisdiction.Kind.values)
 STATUSES = frozenset(Enrollment.Status.values)
 SITE_TYPES = frozenset(Enrollment.SiteType.values)
 ANSWERS = frozenset(Certification.Answer.values)
-DATE_COLUMNS = ["letter_sent_on", "response_due_on", "joined_on", "source_date"]
+DATE_COLUMNS = ["letter_sent_on", "response_due_on", "joined_on", "source_date", "site_type_source_date"]
 # A cell of a column without a length of its own (choices, dates) is refused past this.
 MAX_CELL = NOTES_MAX_LENGTH
 SOURCE_FIELDS = {
@@ -42,6 +42,11 @@ MAX_LENGTHS = {
     "ocd_id": max_length(Jurisdiction, "ocd_id"),
     "notes": max_length(Enrollment, "notes"),
     **{column: max_length(Source, name) for column, name in SOURCE_FIELDS.items() if name != "published_on"},
+    **{
+        f"site_type_{column}": max_length(Source, name)
+        for column, name in SOURCE_FIELDS.items()
+        if name != "published_on"
+    },
 }
 CHECK_SLUG = field_check(Jurisdiction, "slug")
 CHECK_GEOID = field_check(Jurisdiction, "geoid")
@@ -49,7 +54,7 @@ CHECK_OCD_ID = field_check(Jurisdiction, "ocd_id")
 CHECK_SOURCE_URL = field_check(Source, "url")
 CHECK_ANSWER = {
     field: field_check(Certification, field)
-    for field in ("facility_operator", "legal_basis", "citation", "evidence_url", "certified_by")
+    for field in ("facility_operator", "legal_basis", "citation", "evidence_url", "certified_by", "basis")
 }
 
 
@@ -105,8 +110,8 @@ class RowReader:
                 self.detail_columns.setdefault(code, []).append((suffix, column))
                 if suffix in ANSWER_DETAIL_FIELDS and suffix not in ("legal_basis", "certified_on"):
                     self.limits[column] = max_length(Certification, ANSWER_DETAIL_FIELDS[suffix])
-                elif suffix in ANSWER_SOURCE_SUFFIXES and suffix != "source_date":
-                    self.limits[column] = max_length(Source, SOURCE_FIELDS[suffix])
+                elif suffix.removeprefix("second_") in SOURCE_FIELDS and not suffix.endswith("_date"):
+                    self.limits[column] = max_length(Source, SOURCE_FIELDS[suffix.removeprefix("second_")])
         self.code_columns = [c for c in self.answer_columns if c in codes]
         self.blank_details = {code: self._blank(columns) for code, columns in self.detail_columns.items()}
         self.details_seen = {}  # (code, detail cells): (values, errors), see `_details_of`
@@ -221,6 +226,7 @@ class RowReader:
             cells.error("program", "A row with a status, dates, notes or answers must name its program.")
 
         row["source"] = self._source(cells)
+        row["site_type_source"] = self._source(cells, prefix="site_type_")
         row["answers"], row["details"] = self._answers(cells, row["program"], program_slug)
         if cells.errors:
             return None
@@ -285,6 +291,8 @@ class RowReader:
         for suffix, _ in columns:
             if suffix in ANSWER_DETAIL_FIELDS:
                 values[ANSWER_DETAIL_FIELDS[suffix]] = None if suffix == "certified_on" else ""
+            elif suffix.startswith("second_"):
+                values["second_source"] = None
             else:
                 values["source"] = None
         return values
@@ -292,14 +300,14 @@ class RowReader:
     def _details(self, cells, code, columns):
         values = {}
         for suffix, column in columns:
-            if suffix in ANSWER_SOURCE_SUFFIXES:
-                continue
+            if suffix not in ANSWER_DETAIL_FIELDS:
+                continue  # the sources, below
             field = ANSWER_DETAIL_FIELDS[suffix]
             if field == "certified_on":
                 values[field] = self._date(cells, column)
                 continue
             value = cells.get(column)
-            if field == "legal_basis":
+            if field in ("legal_basis", "basis"):
                 value = value.lower()
             if value:
                 message = CHECK_ANSWER[field](value)
@@ -308,4 +316,6 @@ class RowReader:
             values[field] = value
         if any(suffix in ANSWER_SOURCE_SUFFIXES for suffix, _ in columns):
             values["source"] = self._source(cells, prefix=f"{code}_")
+        if any(suffix.startswith("second_") for suffix, _ in columns):
+            values["second_source"] = self._source(cells, prefix=f"{code}_second_")
         return values
