@@ -390,12 +390,13 @@ REST_FRAMEWORK = {
     },
 }
 
-# The licence stated in the bulk data package (/downloads/datapackage.json). The data are facts
-# compiled from public documents, each cited; attribution is asked for, nothing more.
+# The licence stated in the bulk data package (/downloads/datapackage.json), the same one the
+# methodology page states: the data are facts compiled from public documents, each cited;
+# attribution is asked for, nothing more.
 DATA_PACKAGE_LICENSE = {
-    "name": "ODC-BY-1.0",
-    "path": "https://opendatacommons.org/licenses/by/1-0/",
-    "title": "Open Data Commons Attribution License v1.0",
+    "name": "CC-BY-4.0",
+    "path": "https://creativecommons.org/licenses/by/4.0/",
+    "title": "Creative Commons Attribution 4.0 International",
 }
 
 SPECTACULAR_SETTINGS = {
