@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from geography.usmap import SHAPES, Mark, render_map
 
+from . import as_of as history
 from .models import Enrollment
 
 # A list filtered to more than this many points shows the first ones by name and says so: past it
@@ -22,6 +23,7 @@ def _rows(enrollments):
         enrollments.filter(jurisdiction__latitude__isnull=False)
         .order_by("jurisdiction__name", "jurisdiction__state", "jurisdiction_id")
         .values_list(
+            "id",
             "jurisdiction_id",
             "jurisdiction__slug",
             "jurisdiction__name",
@@ -33,13 +35,18 @@ def _rows(enrollments):
     )
 
 
-def marks_for(enrollments):
+def marks_for(enrollments, *, as_of=None):
     """Marks of these enrollments' jurisdictions, in name order; a jurisdiction with several
-    enrollments is one mark, with the status furthest along."""
+    enrollments is one mark, with the status furthest along. With `as_of` (a day), each status is
+    the one that stood at the end of that day (as_of.py), and enrollments not made yet are left out."""
     labels = dict(Enrollment.Status.choices)
     prefix = reverse("jurisdictions:jurisdiction-detail", kwargs={"slug": "-"})[:-2]
+    rows = list(_rows(enrollments)[: MAP_MAX_MARKS * 3])
+    if as_of is not None:
+        standing = history.statuses(as_of, enrollment_ids=[row[0] for row in rows])
+        rows = [(*row[:-1], standing[row[0]].status) for row in rows if row[0] in standing]
     best = {}
-    for pk, slug, name, state, latitude, longitude, status in _rows(enrollments)[: MAP_MAX_MARKS * 3]:
+    for _, pk, slug, name, state, latitude, longitude, status in rows:
         seen = best.get(pk)
         if seen is None or RANK.get(status, 9) < RANK.get(seen[-1], 9):
             best[pk] = (slug, name, state, latitude, longitude, status)
@@ -59,8 +66,9 @@ def marks_for(enrollments):
     return marks
 
 
-def enrollments_of(jurisdictions, *, programs=None, statuses=None):
-    """The enrollments a filtered list shows (the same scope as its CSV export)."""
+def enrollments_of(jurisdictions, *, programs=None, statuses=None, as_of=None):
+    """The enrollments a filtered list shows (the same scope as its CSV export; with `as_of` the
+    statuses filter is already applied to that day's record by the FilterSet)."""
     enrollments = Enrollment.objects.filter(jurisdiction__in=jurisdictions.order_by().values("pk"))
     if programs:
         enrollments = enrollments.filter(program__slug__in=programs)
@@ -69,9 +77,9 @@ def enrollments_of(jurisdictions, *, programs=None, statuses=None):
     return enrollments
 
 
-def map_context(enrollments, *, title, description, table_url, inline_table=True):
+def map_context(enrollments, *, title, description, table_url, inline_table=True, as_of=None):
     """What templates/includes/us_map.html shows."""
-    marks = marks_for(enrollments)
+    marks = marks_for(enrollments, as_of=as_of)
     truncated = len(marks) > MAP_MAX_MARKS
     marks = marks[:MAP_MAX_MARKS]
     svg, unplaced = render_map(marks, title=title, description=description)

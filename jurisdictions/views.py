@@ -245,6 +245,7 @@ def jurisdiction_list(request):
                     filterset.count_key(),
                     lambda: map_context(
                         enrollments_of(filterset.qs, **filterset.export_scope()),
+                        as_of=filterset.export_scope()["as_of"],
                         title="Map of the jurisdictions matching the filters",
                         description="Each jurisdiction is a mark at its location: a circle when "
                         "participating, a triangle when sent a letter, a square when pending.",

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from alerts.models import Delivery, DeliveryAttempt, Event, WebhookSubscription
 from tests.factories import JurisdictionFactory
 from tests.factories_alerts import WebhookFactory
+from tests.problems import errors_of
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +75,7 @@ def test_bad_subscriptions_are_a_400_naming_the_field(api, settings, payload, fi
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
     response = api.post("/api/v1/webhooks/", payload, format="json")
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in errors_of(response)
     assert not WebhookSubscription.objects.exists()
 
 
@@ -134,7 +135,7 @@ def test_replay_queues_the_delivery_again_and_refuses_unknown_events(api, partne
         format="json",
     )
     assert bad.status_code == 400
-    assert "event" in bad.json()
+    assert "event" in errors_of(bad)
 
 
 def test_patch_changes_the_filter_through_the_same_checks(api, partner):
@@ -189,4 +190,4 @@ def test_errors_are_lists_of_strings_per_field_even_for_list_items(api):
         "/api/v1/webhooks/", {"target_url": "https://93.184.216.34/", "kinds": ["everything"]}, format="json"
     )
     assert response.status_code == 400
-    assert response.json() == {"kinds": ['Item 0: "everything" is not a valid choice.']}
+    assert errors_of(response) == {"kinds": ['Item 0: "everything" is not a valid choice.']}

@@ -8,6 +8,7 @@ from django.utils.html import escape
 
 from jurisdictions.models import Certification, Enrollment, Requirement, Source
 from tests.factories_citations import load_seed
+from tests.problems import errors_of
 
 pytestmark = pytest.mark.django_db
 
@@ -62,8 +63,8 @@ def test_a_bad_or_future_as_of_is_a_400_naming_as_of(client, seeded, path, value
     joiner = "" if path.endswith("&") else "?"
     response = client.get(f"{path}{joiner}as_of={value}")
     assert response.status_code == 400
-    if response["Content-Type"].startswith("application/json"):
-        assert list(response.json()) == ["as_of"]
+    if response["Content-Type"].startswith("application/problem+json"):
+        assert list(errors_of(response)) == ["as_of"]
     else:
         assert "<code>as_of</code>" in response.content.decode()
 

@@ -35,9 +35,12 @@ def _feature(header, cells, point):
     return {"type": "Feature", "geometry": geometry, "properties": properties}
 
 
-def iter_geojson(jurisdictions, *, programs=None, statuses=None):
-    """The FeatureCollection's text, in pieces: the opening at once, then chunks of features."""
-    rows = iter_export_rows(jurisdictions, programs=programs, statuses=statuses, chunk_size=CHUNK)
+def iter_geojson(jurisdictions, *, programs=None, statuses=None, as_of=None):
+    """The FeatureCollection's text, in pieces: the opening at once, then chunks of features
+    (with `as_of`, the record as it stood at the end of that day, as in the CSV)."""
+    rows = iter_export_rows(
+        jurisdictions, programs=programs, statuses=statuses, chunk_size=CHUNK, as_of=as_of
+    )
     header = next(rows)
     yield '{"type":"FeatureCollection","features":['
     first = True
