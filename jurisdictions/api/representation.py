@@ -179,12 +179,12 @@ def jurisdiction(j, enrollments, urls):
     }
 
 
-def jurisdictions(objects, request):
-    """The representation of each jurisdiction of `objects` (a page, or one), in one query."""
+def jurisdictions(objects, request, *, as_of=None):
+    """The representation of each jurisdiction of `objects` (a page, or one), in one query; with
+    `as_of` (a checked day), statuses and answers as they stood at the end of that day."""
     objects = list(objects)
     urls = Urls(request)
-    day = getattr(request, "as_of", None)  # set by the view once the parameter is checked
-    nested = nest(enrollment_rows(jurisdiction_ids=[j.pk for j in objects]), urls, as_of=day)
+    nested = nest(enrollment_rows(jurisdiction_ids=[j.pk for j in objects]), urls, as_of=as_of)
     return [jurisdiction(j, nested.get(j.pk, []), urls) for j in objects]
 
 

@@ -228,7 +228,7 @@ class JurisdictionListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         objects = data.all() if hasattr(data, "all") else data
-        return representation.jurisdictions(objects, self.context["request"])
+        return representation.jurisdictions(objects, self.context["request"], as_of=self.context.get("as_of"))
 
 
 class JurisdictionSerializer(serializers.ModelSerializer):
@@ -270,7 +270,9 @@ class JurisdictionSerializer(serializers.ModelSerializer):
         }
 
     def to_representation(self, instance):
-        return representation.jurisdictions([instance], self.context["request"])[0]
+        return representation.jurisdictions(
+            [instance], self.context["request"], as_of=self.context.get("as_of")
+        )[0]
 
 
 class RequirementSerializer(serializers.ModelSerializer):

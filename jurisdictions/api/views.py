@@ -169,18 +169,23 @@ class ApiViewSetMixin(ConditionalGetMixin):
 
     # Parameters a single record understands besides the list's (JurisdictionViewSet: as_of).
     detail_params = frozenset()
+    # The checked `as_of` day of this request (None: today's record), set by `initial`.
+    as_of = None
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "as_of": self.as_of}
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if getattr(self, request.method.lower(), None) is None:
             return  # a method the resource does not offer: its 405 comes from dispatch
         if "as_of" in request.query_params and (self.detail_params or self.action == "list"):
-            # The day whose record is shown (as_of.py); the representation reads it from the request.
+            # The day whose record is shown (as_of.py), handed to the serializers in their context.
             try:
                 day = as_of_day(request.query_params["as_of"]) if request.query_params["as_of"] else None
             except DjangoValidationError as exc:
                 raise ValidationError({"as_of": exc.messages}) from None
-            request.as_of = request._request.as_of = day
+            self.as_of = day
         if getattr(self, "filterset_class", None) is None or self.action != "list":
             # Without a FilterSet to report them (no FilterSet, or one record), unknown parameters
             # are refused here, so that a typo never passes unnoticed.
