@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from ..filters import SEARCH_MAX_LENGTH, JurisdictionFilter, StatusChangeFilter
+from ..models import geoid_validator, ocd_id_validator
 
 ERROR_DETAIL = {
     "type": "object",
@@ -118,6 +119,9 @@ PARAMETER_CONSTRAINTS = {
     "jurisdiction": {"pattern": SLUG_PATTERN},
     "search": {"maxLength": SEARCH_MAX_LENGTH, "pattern": "^[^\\u0000]*$"},
     "answer": {"items": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+:(yes|no|not_applicable|unknown)$"}},
+    # The identifiers' own validators (models/base.py), so the schema and the 400 never disagree.
+    "geoid": {"pattern": geoid_validator.regex.pattern, "maxLength": 15},
+    "ocd_id": {"pattern": ocd_id_validator.regex.pattern, "maxLength": 300},
 }
 # Filter parameters whose empty value means "any" (the page's form sends them so): documented as
 # allowed, so that a client may send them and a fuzzer does not take them for invalid input.
