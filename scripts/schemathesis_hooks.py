@@ -10,10 +10,10 @@ filter hooks):
 - `as_of` is a day no later than today (a 400 naming `as_of` otherwise; the parameter's description
   says so and tests/test_seed_citations.py covers it). A schema has no "today", so a generated day
   in the future is sent as today.
-- In the stateful phase, schemathesis 4.32 validates a streamed `format=geojson` body against the
-  operation's first documented media type (the paginated JSON list) although the response says
-  `Content-Type: application/geo+json`, which has its own schema; the GeoJSON itself is checked in
-  the other phases and by tests/test_map.py (RFC 7946, shapely). Stateful cases ask for JSON.
+- Schemathesis 4.32 validates a streamed `format=geojson` body against the operation's first
+  documented media type (the paginated JSON list) although the response says `Content-Type:
+  application/geo+json`, which has its own schema in the contract; the GeoJSON is checked by
+  tests/test_map.py instead (RFC 7946, with shapely), and fuzzed cases ask for JSON.
 """
 
 import datetime
@@ -37,7 +37,6 @@ def before_call(ctx, case, **kwargs):
         query = {name: value for name, value in query.items() if name not in ("page", "ordering")}
     if "as_of" in query and _future_day(query["as_of"]):
         query["as_of"] = datetime.date.today().isoformat()  # noqa: DTZ011
-    phase = getattr(getattr(getattr(case, "meta", None), "phase", None), "name", None)
-    if phase == "stateful" and query.get("format") == "geojson":
+    if query.get("format") == "geojson":
         query.pop("format")
     case.query = query
