@@ -107,8 +107,10 @@ class State(models.TextChoices):
 geoid_validator = RegexValidator(
     r"^[0-9]{2,15}$", "A Census GEOID is 2 to 15 digits (keep any leading zeros)."
 )
+# Control characters and U+FEFF are refused by name, so that the pattern means the same in Python
+# and in the JSON Schema (ECMA) regex of the API's schema, whose `\s` sets differ.
 ocd_id_validator = RegexValidator(
-    r"^ocd-division/country:us(/[a-z_]+:[^/\s]+)*$",
+    r"^ocd-division/country:us(/[a-z_]+:[^/\s\x00-\x1f\x7f-\x9f\ufeff]+)*$",
     "An Open Civic Data division id looks like ocd-division/country:us/state:tn/place:memphis.",
 )
 # Links are followed by people reading the public pages: only web addresses, never ftp:// or
