@@ -66,9 +66,8 @@ def marks_for(enrollments, *, as_of=None):
     return marks
 
 
-def enrollments_of(jurisdictions, *, programs=None, statuses=None, as_of=None):
-    """The enrollments a filtered list shows (the same scope as its CSV export; with `as_of` the
-    statuses filter is already applied to that day's record by the FilterSet)."""
+def enrollments_of(jurisdictions, *, programs=None, statuses=None):
+    """The enrollments a filtered list shows (the same scope as its CSV export)."""
     enrollments = Enrollment.objects.filter(jurisdiction__in=jurisdictions.order_by().values("pk"))
     if programs:
         enrollments = enrollments.filter(program__slug__in=programs)

@@ -230,6 +230,7 @@ def jurisdiction_list(request):
             status = 404
         else:
             jurisdictions = list(page.object_list)
+            scope = filterset.export_scope()  # the map shows what the CSV would (with as_of: that day)
             context.update(
                 page_obj=page,
                 paginator=paginator,
@@ -244,8 +245,8 @@ def jurisdiction_list(request):
                     "map",
                     filterset.count_key(),
                     lambda: map_context(
-                        enrollments_of(filterset.qs, **filterset.export_scope()),
-                        as_of=filterset.export_scope()["as_of"],
+                        enrollments_of(filterset.qs, programs=scope["programs"], statuses=scope["statuses"]),
+                        as_of=scope["as_of"],
                         title="Map of the jurisdictions matching the filters",
                         description="Each jurisdiction is a mark at its location: a circle when "
                         "participating, a triangle when sent a letter, a square when pending.",
