@@ -264,7 +264,7 @@ def test_the_detail_page_offers_the_embed_code_of_its_card(client, seed):
     code = snippet(client.get("/jurisdictions/memphis-tn/").content.decode())
     assert code.startswith('<iframe src="http://testserver/embed/jurisdictions/memphis-tn/" ')
     assert 'title="Memphis, Tennessee: status in federal partnership programs (PSP Tracker)"' in code
-    assert 'loading="lazy"' in code and 'height="540"' in code and code.endswith("></iframe>")
+    assert 'loading="lazy"' in code and 'height="680"' in code and code.endswith("></iframe>")
 
 
 def test_the_program_page_and_home_offer_the_program_card(client, seed):
