@@ -229,7 +229,8 @@ def test_the_program_card_counts_each_status_today_with_its_source(client, seed)
     assert 'Jurisdictions by status on <time datetime="2024-05-01">1 May 2024</time>' in html
     counts = re.findall(r'card__count">(\d+)</span> <span class="status status--(\w+)"', html)
     assert counts == [("12", "participating"), ("4", "letter_sent"), ("0", "pending")]
-    assert "Counted from the tracker's record of 16 jurisdictions" in html
+    assert '<p class="card__total">Enrolled in all: 16</p>' in html
+    assert "Counted from the tracker's records; each status cites its own document" in html
     assert (
         '<a href="/jurisdictions/?program=psp&amp;status=participating" target="_blank" rel="noopener">'
         in html
