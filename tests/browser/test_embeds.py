@@ -11,8 +11,9 @@ from tests.browser.conftest import SCREENSHOTS, fits_without_sideways_scrolling
 
 pytestmark = pytest.mark.browser
 
-# Another origin than the live server's (localhost:<port>): another host and port.
-OTHER_ORIGIN = ("127.0.0.1", 8751)
+# Another origin than the live server's (localhost:<port>): another host, and a port of its own
+# (chosen by the system, so that two runs at once never collide).
+OTHER_HOST = "127.0.0.1"
 PHONE_390 = 390
 
 
@@ -32,11 +33,11 @@ def other_origin():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(OTHER_ORIGIN, Handler)
+    server = ThreadingHTTPServer((OTHER_HOST, 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield pages, f"http://{OTHER_ORIGIN[0]}:{OTHER_ORIGIN[1]}"
+        yield pages, f"http://{OTHER_HOST}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
@@ -57,6 +58,7 @@ def test_a_page_on_another_origin_shows_memphiss_card(
     open_page, console_errors, site_url, seeded, other_origin
 ):
     pages, origin = other_origin
+    assert origin.split("://")[1].split(":")[0] != site_url.split("://")[1].split(":")[0]  # cross-origin
     pages["/article.html"] = article_framing(f"{site_url}/embed/jurisdictions/memphis-tn/")
     page = open_page()
     page.goto(f"{origin}/article.html")
