@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import downloads, feeds, views
+from . import downloads, embeds, feeds, views
 
 app_name = "jurisdictions"
 
@@ -38,4 +38,7 @@ urlpatterns = [
     path("corrections/", views.corrections, name="corrections"),
     path("corrections/feed/", feeds.CorrectionsFeed(), name="corrections-feed"),
     path("methodology/", views.methodology, name="methodology"),
+    # Issue 19: status cards that any site may frame (jurisdictions/embeds.py, docs/embeds.md).
+    path("embed/jurisdictions/<slug:slug>/", embeds.jurisdiction_embed, name="jurisdiction-embed"),
+    path("embed/programs/<slug:slug>/", embeds.program_embed, name="program-embed"),
 ]

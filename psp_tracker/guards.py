@@ -4,7 +4,9 @@ error pages included), the exact host and port, and the methods a public page an
 - `SecurityHeadersMiddleware` sits outermost (after the request id), so that a response produced
   anywhere inside (WhiteNoise's static files, a 400 for a refused host, a 404, a 429, a 503, a 500)
   still carries Content-Security-Policy, X-Frame-Options, X-Content-Type-Options and
-  Referrer-Policy. Headers set by the inner middleware (django-csp, SecurityMiddleware) win.
+  Referrer-Policy. Headers set by the inner middleware (django-csp, SecurityMiddleware) win. A
+  response marked `xframe_options_exempt` (the embeds) gets no X-Frame-Options; its CSP's
+  `frame-ancestors` says who may frame it.
 - `StrictHostMiddleware`: Django matches ALLOWED_HOSTS on the host name only, so `localhost:31337`
   passed wherever `localhost` did, and absolute URLs built from it (the API's `url`, `next`) pointed
   at that port. A Host header with a port is accepted only when that exact `host:port` is listed in
@@ -47,6 +49,8 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         for name, value in self.headers.items():
+            if name == "X-Frame-Options" and getattr(response, "xframe_options_exempt", False):
+                continue  # an embed (jurisdictions/embeds.py): any site may frame it, by its CSP
             response.headers.setdefault(name, value)
         return response
 
