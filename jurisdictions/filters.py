@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 import django_filters
 from django import forms
-from django.utils.translation import gettext_lazy as _
 from django.db.models import Case, IntegerField, Min, Value, When
+from django.utils.translation import gettext_lazy
 from django_filters.fields import IsoDateTimeField
 
 from . import as_of as history
@@ -251,9 +251,9 @@ class JurisdictionFilter(StrictFilterSet):
         # Checkboxes, not a multi-select: no Ctrl/Cmd needed, so they work by touch (issue 19).
         widget=GroupedCheckboxes(
             groups=[
-                (_("States"), None),
+                (gettext_lazy("States"), None),
                 (
-                    _("District of Columbia and territories"),
+                    gettext_lazy("District of Columbia and territories"),
                     [State.DC, State.AS, State.GU, State.MP, State.PR, State.VI],
                 ),
             ]

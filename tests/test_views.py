@@ -299,7 +299,9 @@ def test_list_form_labels_every_control(client, seed):
     # Issue 19: the state filter is checkboxes (no modifier key), grouped, each labelled.
     assert html.count('<label for="id_state_') == 56
     assert '<label for="id_state_TN">Tennessee</label>' in html
-    assert "<legend>District of Columbia and territories</legend>" in html
+    territories = html.index("<legend>District of Columbia and territories</legend>")
+    assert html.index("<legend>States</legend>") < html.index('id="id_state_WY"') < territories
+    assert territories < html.index('id="id_state_DC"') < html.index('id="id_state_VI"')
     for code in ("facility_access", "release_notice", "hold_request"):
         assert f'<label for="id_answer_{code}">' in html
     assert '<label for="id_status_participating">' in html

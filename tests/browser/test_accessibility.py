@@ -8,7 +8,7 @@ nothing is fetched at run time.
 
 import pytest
 
-from tests.browser.conftest import DESKTOP
+from tests.browser.conftest import DESKTOP, _unavailable
 from tests.browser.languages import prefix, public_languages
 
 pytestmark = pytest.mark.browser
@@ -44,15 +44,24 @@ PAGES = [
 ]
 
 
-def serious_violations(page):
-    from axe_playwright_python.sync_playwright import Axe
+@pytest.fixture
+def axe(browser):
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        _unavailable("axe-playwright-python is not installed: pip install -r requirements-dev.txt")
+    return Axe()
 
-    results = Axe().run(page)
+
+def serious_violations(axe, page):
+    results = axe.run(page)
     return [v for v in results.response["violations"] if v["impact"] in FAILING_IMPACTS]
 
 
 def describe(where, violation):
-    lines = [f"{where}: {violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}>"]
+    lines = [
+        f"{where}: {violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}>"
+    ]
     for node in violation["nodes"]:
         lines.append(f"    {', '.join(map(str, node['target']))}: {node.get('failureSummary', '').strip()}")
     return "\n".join(lines)
@@ -60,7 +69,9 @@ def describe(where, violation):
 
 @pytest.mark.parametrize("width", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize("language", public_languages())
-def test_public_pages_have_no_serious_accessibility_violation(open_page, console_errors, seeded, language, width):
+def test_public_pages_have_no_serious_accessibility_violation(
+    axe, open_page, console_errors, seeded, language, width
+):
     page = open_page(width=width, height=844 if width == PHONE else 900)
     found = []
     for name, path, status, before in PAGES:
@@ -68,13 +79,15 @@ def test_public_pages_have_no_serious_accessibility_violation(open_page, console
         assert response.status == status, f"{name}: {path[:80]} answered {response.status}"
         if before:
             before(page)
-        found += [describe(f"{name} [{language}, {width} px]", v) for v in serious_violations(page)]
+        found += [describe(f"{name} [{language}, {width} px]", v) for v in serious_violations(axe, page)]
     console_errors.clear()  # the 4xx pages are reported by the browser itself
     assert found == [], "axe found serious or critical violations:\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize("language", public_languages())
-def test_the_csrf_failure_page_has_no_serious_accessibility_violation(open_page, console_errors, seeded, language):
+def test_the_csrf_failure_page_has_no_serious_accessibility_violation(
+    axe, open_page, console_errors, seeded, language
+):
     page = open_page()
     page.goto(prefix(language) + "/jurisdictions/memphis-tn/report/")
     # A form sent without its CSRF token (an expired page, say): Django's 403 via CSRF_FAILURE_VIEW.
@@ -83,6 +96,6 @@ def test_the_csrf_failure_page_has_no_serious_accessibility_violation(open_page,
     with page.expect_response(lambda r: r.request.method == "POST") as sent:
         page.locator("form.report-form button[type=submit]").click()
     assert sent.value.status == 403
-    found = [describe(f"403 [{language}]", v) for v in serious_violations(page)]
+    found = [describe(f"403 [{language}]", v) for v in serious_violations(axe, page)]
     console_errors.clear()
     assert found == [], "axe found serious or critical violations:\n" + "\n".join(found)
