@@ -99,3 +99,19 @@ def test_the_csrf_failure_page_has_no_serious_accessibility_violation(
     found = [describe(f"403 [{language}]", v) for v in serious_violations(axe, page)]
     console_errors.clear()
     assert found == [], "axe found serious or critical violations:\n" + "\n".join(found)
+
+
+def test_the_audit_reports_what_it_should(axe, open_page, site_url):
+    # The audit itself: an image without text, an empty link and grey-on-white text are caught.
+    page = open_page()
+    page.goto("/")
+    page.evaluate(
+        """() => {
+          const main = document.querySelector("main");
+          main.insertAdjacentHTML("beforeend", '<img src="/static/img/favicon.svg"><a href="/"></a><p>faint</p>');
+          main.lastElementChild.style.color = "#bbb";  // the CSP refuses inline style attributes
+        }"""
+    )
+    found = {v["id"]: v for v in serious_violations(axe, page)}
+    assert {"image-alt", "link-name", "color-contrast"} <= set(found)
+    assert "image-alt (critical): Images must have alternative text" in describe("home", found["image-alt"])
