@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import django_filters
 from django import forms
 from django.db.models import Case, IntegerField, Min, Value, When
+from django.utils.translation import gettext_lazy
 from django_filters.fields import IsoDateTimeField
 
 from . import as_of as history
@@ -25,7 +26,7 @@ from .models import (
     geoid_validator,
     ocd_id_validator,
 )
-from .widgets import AnswerSelects, EchoedText, ValueCheckboxes
+from .widgets import AnswerSelects, EchoedText, GroupedCheckboxes, ValueCheckboxes
 
 ANSWER_SEPARATOR = ":"
 SEARCH_MAX_LENGTH = 100
@@ -247,7 +248,16 @@ class JurisdictionFilter(StrictFilterSet):
         # costs a sort of every column at 90,000 rows).
         distinct=False,
         label="State",
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        # Checkboxes, not a multi-select: no Ctrl/Cmd needed, so they work by touch (issue 19).
+        widget=GroupedCheckboxes(
+            groups=[
+                (gettext_lazy("States"), None),
+                (
+                    gettext_lazy("District of Columbia and territories"),
+                    [State.DC, State.AS, State.GU, State.MP, State.PR, State.VI],
+                ),
+            ]
+        ),
         help_text="USPS code of the state or territory, e.g. TN; repeat for several.",
     )
     kind = django_filters.MultipleChoiceFilter(

@@ -23,6 +23,33 @@ class ValueCheckboxes(forms.CheckboxSelectMultiple):
         return option
 
 
+class GroupedCheckboxes(ValueCheckboxes):
+    """Value checkboxes in named groups (a fieldset each): a long list such as the 56 states stays
+    usable by touch and keyboard, with no modifier key as a multi-select needs. `groups` is a list
+    of (label, values), one of them (label, None): the values no other group names."""
+
+    template_name = "jurisdictions/widgets/grouped_checkboxes.html"
+
+    def __init__(self, attrs=None, *, groups):
+        super().__init__(attrs)
+        self.groups = groups
+
+    def optgroups(self, name, value, attrs=None):
+        options = [option for _, group, _ in super().optgroups(name, value, attrs) for option in group]
+        placed = {str(v) for _, values in self.groups if values is not None for v in values}
+        grouped = []
+        for index, (label, values) in enumerate(self.groups):
+            wanted = {str(v) for v in values} if values is not None else None
+            members = [
+                o
+                for o in options
+                if (str(o["value"]) in wanted if wanted is not None else str(o["value"]) not in placed)
+            ]
+            if members:
+                grouped.append((label, members, index))
+        return grouped
+
+
 class AnswerSelects(forms.SelectMultiple):
     """One select per requirement (a group of the choices), each sending `answer=<code>:<answer>`
     or nothing ("Any answer", dropped by the FilterSet)."""

@@ -285,17 +285,23 @@ def test_list_form_keeps_the_values_from_the_url(client, seed):
     assert 'name="search" value="a"' in html
     assert 'value="participating" id="id_status_participating" checked' in html
     assert 'value="letter_sent" id="id_status_letter_sent">' in html
-    assert '<option value="TN" selected>' in html
-    assert '<option value="OH" selected>' in html
-    assert '<option value="CA">' in html
+    assert 'value="TN" id="id_state_TN" checked' in html
+    assert 'value="OH" id="id_state_OH" checked' in html
+    assert 'value="CA" id="id_state_CA">' in html
     assert '<option value="hold_request:yes" selected>' in html
     assert '<option value="state" selected>' in html
 
 
 def test_list_form_labels_every_control(client, seed):
     html = client.get(LIST).content.decode()
-    for control_id in ("id_search", "id_state", "id_program", "id_updated_since", "id_ordering"):
+    for control_id in ("id_search", "id_program", "id_updated_since", "id_ordering"):
         assert f'<label for="{control_id}">' in html
+    # Issue 19: the state filter is checkboxes (no modifier key), grouped, each labelled.
+    assert html.count('<label for="id_state_') == 56
+    assert '<label for="id_state_TN">Tennessee</label>' in html
+    territories = html.index("<legend>District of Columbia and territories</legend>")
+    assert html.index("<legend>States</legend>") < html.index('id="id_state_WY"') < territories
+    assert territories < html.index('id="id_state_DC"') < html.index('id="id_state_VI"')
     for code in ("facility_access", "release_notice", "hold_request"):
         assert f'<label for="id_answer_{code}">' in html
     assert '<label for="id_status_participating">' in html
@@ -493,6 +499,17 @@ def test_detail_shows_memphis_as_seeded(client, seed):
     )
     assert html.count('<span class="answer answer--yes">Yes</span>') == 3
     assert "<cite>Sessions Takes Action Against Sanctuary Cities</cite>, Breitbart" in html
+
+
+def test_detail_puts_status_and_answers_before_the_identifiers(client, seed):
+    # Issue 19: on a phone the reader sees the status first; GEOID, OCD id and slug come last.
+    html = client.get("/jurisdictions/memphis-tn/").content.decode()
+    status = html.index('<span class="status status--participating">Participating</span>')
+    answers = html.index('<span class="answer answer--yes">Yes</span>')
+    identifiers = html.index('<h2 id="identity-title">')
+    assert html.index("<h1>Memphis, Tennessee</h1>") < status < answers < identifiers
+    assert identifiers < html.index("<code>4748000</code>") < html.index("<code>memphis-tn</code>")
+    assert html.index('<h2 id="timeline-title">') < identifiers
 
 
 def test_detail_shows_a_letter_and_its_due_date(client, seed):

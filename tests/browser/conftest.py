@@ -10,8 +10,9 @@ Fixtures for every module in this folder:
   groups) are restored for every test.
 - `seeded`: the seed's 16 PSP enrollments built with the factories ({slug: enrollment}).
 - `console_errors`: console errors and uncaught page errors seen by pages opened with `open_page`.
-- `open_page(width=1280, height=900, javascript=True)`: a new page in its own context, at that
-  viewport, whose relative URLs go to the live server and whose console errors are collected.
+- `open_page(width=1280, height=900, javascript=True, **options)`: a new page in its own context, at
+  that viewport, whose relative URLs go to the live server and whose console errors are collected;
+  `options` go to Playwright's `new_context` (say `has_touch=True, is_mobile=True` for a phone).
 - `page`: `open_page()` at desktop width. Any console error fails the test at teardown; a test that
   expects one (say, a 4xx page) empties `console_errors` itself.
 """
@@ -96,12 +97,13 @@ def console_errors():
 def open_page(site_url, browser, console_errors):
     contexts = []
 
-    def open_page(width=DESKTOP, height=900, javascript=True):
+    def open_page(width=DESKTOP, height=900, javascript=True, **options):
         context = browser.new_context(
             base_url=site_url,
             viewport={"width": width, "height": height},
             accept_downloads=True,
             java_script_enabled=javascript,
+            **options,
         )
         contexts.append(context)
         page = context.new_page()
