@@ -1,16 +1,19 @@
 """Issue 17: a large admin import is queued, not run in the request; the real worker (run-once mode
 of `run_worker`, against the database queue) previews it, and applies it once confirmed, through
-the same importer as the command. Runs on SQLite and on PostgreSQL (DATABASE_URL)."""
+the same importer as the command. Runs on SQLite and on PostgreSQL (DATABASE_URL); the last test
+runs the worker as a process of its own (PostgreSQL only, as tests/test_alerts_worker.py)."""
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from jurisdictions.models import Enrollment, Jurisdiction, StatusChange
+from jurisdictions.models import Enrollment, ImportJob, Jurisdiction, StatusChange
 from jurisdictions.services.imports import import_job_apply, import_job_preview
 from tests.alerts_support import run_worker_once
 from tests.factories import JurisdictionFactory, StaffUserFactory
 from tests.test_admin_import import BAD_ANSWER, BAD_STATE, STOCKTON, counts, csv_file
+from tests.test_alerts_worker import WorkerProcess, wait
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 URL = "admin:jurisdictions_jurisdiction_import"
@@ -41,6 +44,15 @@ def upload(client, rows):
 def confirm(client, job):
     job.refresh_from_db()
     return client.post(job.get_absolute_url(), {"confirm": "1", "fingerprint": job.fingerprint})
+
+
+@pytest.fixture
+def worker():
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker process needs the PostgreSQL test database (tests/test_alerts_worker.py)")
+    process = WorkerProcess()
+    yield process
+    process.stop()
 
 
 def queued(task):
@@ -152,3 +164,15 @@ def test_a_task_that_runs_twice_does_its_work_once(reviewer, settings):
     job.refresh_from_db()
     assert job.state == "done"
     assert counts() == (1, 1, 1)
+
+
+def test_the_worker_process_previews_and_applies_what_the_web_side_stored(reviewer, worker, settings):
+    """`manage.py run_worker` as its own process (compose's worker service): it reads the file from
+    the database, as a worker container does (PostgreSQL: the processes share the test database)."""
+    rows = towns(settings.ADMIN_IMPORT_INLINE_MAX_ROWS + 1)
+    worker.start()
+    job = upload(reviewer, rows).context["job"]
+    assert wait(lambda: ImportJob.objects.get(pk=job.pk).state == "previewed")
+    confirm(reviewer, job)
+    assert wait(lambda: ImportJob.objects.get(pk=job.pk).state == "done")
+    assert Jurisdiction.objects.filter(state="TX").count() == len(rows)
