@@ -6,10 +6,11 @@ runs the worker as a process of its own (PostgreSQL only, as tests/test_alerts_w
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from jurisdictions.models import Enrollment, ImportJob, Jurisdiction, StatusChange
-from jurisdictions.services.imports import import_job_apply, import_job_preview
+from jurisdictions.services.imports import STALE_AFTER, WORKER_STOPPED, import_job_apply, import_job_preview
 from tests.alerts_support import run_worker_once
 from tests.factories import JurisdictionFactory, StaffUserFactory
 from tests.test_admin_import import BAD_ANSWER, BAD_STATE, STOCKTON, counts, csv_file
@@ -110,7 +111,7 @@ def test_the_worker_names_each_bad_row_and_nothing_is_offered_for_confirmation(r
     assert job.state == "failed"
     assert [(line, column) for line, column, _ in job.errors] == [(3, "state"), (4, "status")]
     content = response.content.decode()
-    assert "The file has 2 errors; nothing was written." in content
+    assert "Nothing was written: 2 errors, listed below." in content
     assert "“XX” is not a USPS state or territory code" in content
     assert 'name="confirm"' not in content
     assert counts() == (0, 0, 0)
@@ -176,3 +177,35 @@ def test_the_worker_process_previews_and_applies_what_the_web_side_stored(review
     confirm(reviewer, job)
     assert wait(lambda: ImportJob.objects.get(pk=job.pk).state == "done")
     assert Jurisdiction.objects.filter(state="TX").count() == len(rows)
+
+
+def test_the_sweep_requeues_a_job_whose_task_was_lost_and_fails_one_a_dead_worker_left(reviewer, settings):
+    settings.ADMIN_IMPORT_INLINE_MAX_ROWS = 0
+    lost = upload(reviewer, [STOCKTON]).context["job"]
+    DBTaskResult.objects.all().delete()  # as if the queue lost the task
+    half_done = {
+        state: ImportJob.objects.create(
+            filename=f"{state}.csv",
+            content=b"",
+            sha256="",
+            uploaded_by=reviewer.user,
+            in_worker=True,
+            state=state,
+            apply_started_at=timezone.now() if state == "applying" else None,
+        )
+        for state in ("previewing", "applying")
+    }
+    recent = ImportJob.objects.create(
+        filename="now.csv", content=b"", sha256="", in_worker=True, state="previewing"
+    )
+    ImportJob.objects.exclude(pk=recent.pk).update(updated_at=timezone.now() - STALE_AFTER * 2)
+    run_worker_once()  # its sweep, then the task it queued again
+    lost.refresh_from_db()
+    assert lost.state == "previewed"
+    for job in half_done.values():
+        job.refresh_from_db()
+        assert (job.state, job.errors[0][2]) == ("failed", WORKER_STOPPED)
+    recent.refresh_from_db()
+    assert recent.state == "previewing"  # perhaps still at work
+    response = reviewer.get(half_done["applying"].get_absolute_url())
+    assert "The worker stopped while working on this file" in response.content.decode()

@@ -8,12 +8,14 @@ functions. Each step claims the job with a conditional UPDATE, so a task run twi
 the second time.
 """
 
+import datetime
 import hashlib
 import json
 import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..models.imports import ImportJob
@@ -27,6 +29,14 @@ DATA_CHANGED = (
     "The data changed since the preview was made; nothing was imported. Check the new preview and "
     "confirm again."
 )
+
+
+CRASHED = "The import stopped on an unexpected error (logged for the developers); nothing was written."
+WORKER_STOPPED = (
+    "The worker stopped while working on this file (a restart?); nothing was written. Upload the file again."
+)
+# Longer than any preview or apply within the limits takes (200,000 rows: about a minute).
+STALE_AFTER = datetime.timedelta(hours=1)
 
 
 class ImportJobError(Exception):
@@ -104,23 +114,56 @@ def import_job_apply(*, job_id):
         return
     job = ImportJob.objects.get(pk=job_id)
     try:
-        preview = _run(job, commit=False)
-        if not preview.ok or _fingerprint(preview) != job.fingerprint:
-            _record(job, preview)
-            job.state = State.PREVIEWED if preview.ok else State.FAILED
-            job.notice = DATA_CHANGED
-            job.previewed_at = timezone.now()
-            job.apply_started_at = None
-            job.finished_at = None if preview.ok else job.previewed_at
-        else:
-            report = _run(job, commit=True)
-            _record(job, report)
-            job.state = State.DONE if report.applied else State.FAILED
-            job.finished_at = timezone.now()
+        # The job's outcome commits with the rows it wrote: a worker that dies in between leaves
+        # neither, and the job "applying" (import_jobs_recover then says so).
+        with transaction.atomic():
+            preview = _run(job, commit=False)
+            if not preview.ok or _fingerprint(preview) != job.fingerprint:
+                _record(job, preview)
+                job.state = State.PREVIEWED if preview.ok else State.FAILED
+                job.notice = DATA_CHANGED
+                job.previewed_at = timezone.now()
+                job.apply_started_at = None
+                job.finished_at = None if preview.ok else job.previewed_at
+            else:
+                report = _run(job, commit=True)
+                _record(job, report)
+                job.state = State.DONE if report.applied else State.FAILED
+                job.finished_at = timezone.now()
+            job.save()
     except Exception:
         logger.exception("Import job %s: applying failed.", job_id)
         _crash(job)
-    job.save()
+        job.save()
+
+
+def import_jobs_recover(*, now=None):
+    """The worker's sweep: a job waiting for a task that was lost is queued again (the claims make
+    a duplicate harmless); a job left half-way by a worker or a request that died (nothing was
+    written: the apply is one transaction) is marked failed, to be uploaded again. Returns the
+    number of jobs touched."""
+    from ..tasks import import_apply, import_preview
+
+    stale = (now or timezone.now()) - STALE_AFTER
+    old = ImportJob.objects.filter(updated_at__lt=stale).defer("content")
+    touched = 0
+    for job in old.filter(in_worker=True, state=State.QUEUED):
+        import_preview.enqueue(job.pk)
+        touched += ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now())
+    for job in old.filter(in_worker=True, state=State.APPLYING, apply_started_at=None):
+        import_apply.enqueue(job.pk)
+        touched += ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now())
+    stopped = old.filter(Q(state=State.PREVIEWING) | Q(state=State.APPLYING, apply_started_at__isnull=False))
+    for job in stopped:
+        touched += _claim(
+            job.pk,
+            job.state,
+            state=State.FAILED,
+            errors=[[0, "", WORKER_STOPPED]],
+            error_count=1,
+            finished_at=timezone.now(),
+        )
+    return touched
 
 
 def _run(job, *, commit):

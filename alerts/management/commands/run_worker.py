@@ -2,7 +2,8 @@
 
 - a sweep every `--sweep` seconds that queues the delivery task when events wait undispatched or
   deliveries are due, so nothing depends on an enqueue that was lost (a crash between a commit
-  and its on_commit, a worker restart mid-task);
+  and its on_commit, a worker restart mid-task), and does the same for admin import jobs
+  (jurisdictions/services/imports.py `import_jobs_recover`);
 - pruning, once an hour, what is older than the retention (alerts/services/retention.py);
 - staying up while the database is away: a connection error is logged, the connections are
   dropped, and the loop tries again after a pause (a PostgreSQL restart does not end the worker).
@@ -42,6 +43,7 @@ def sweep():
 
     from alerts.models import Delivery, EmailSubscription, Event
     from alerts.tasks import schedule_retry
+    from jurisdictions.services.imports import import_jobs_recover
 
     now = timezone.now()
     work = (
@@ -53,6 +55,7 @@ def sweep():
     )
     if work:
         schedule_retry(now)
+    import_jobs_recover(now=now)
     return work
 
 
