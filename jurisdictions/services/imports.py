@@ -39,6 +39,12 @@ WORKER_STOPPED = (
 STALE_AFTER = datetime.timedelta(hours=1)
 
 
+# What a step writes back: never `content`, which would rewrite the whole file each time.
+RESULT_FIELDS = [
+    f.name for f in ImportJob._meta.concrete_fields if f.name not in ("id", "content", "created_at")
+]
+
+
 class ImportJobError(Exception):
     """A confirm that cannot proceed; the message is for the page."""
 
@@ -63,8 +69,7 @@ def import_job_create(*, data, filename, user):
             import_preview.enqueue(job.pk)
     if not job.in_worker:
         import_job_preview(job_id=job.pk)
-        job.refresh_from_db()
-    return job
+    return _fresh(job.pk)
 
 
 def import_job_preview(*, job_id):
@@ -82,7 +87,7 @@ def import_job_preview(*, job_id):
     except Exception:
         logger.exception("Import job %s: the preview failed.", job_id)
         _crash(job)
-    job.save()
+    job.save(update_fields=RESULT_FIELDS)
 
 
 def import_job_confirm(*, job, user, fingerprint):
@@ -103,8 +108,7 @@ def import_job_confirm(*, job, user, fingerprint):
             import_apply.enqueue(job.pk)
     if not job.in_worker:
         import_job_apply(job_id=job.pk)
-    job.refresh_from_db()
-    return job
+    return _fresh(job.pk)
 
 
 def import_job_apply(*, job_id):
@@ -130,11 +134,11 @@ def import_job_apply(*, job_id):
                 _record(job, report)
                 job.state = State.DONE if report.applied else State.FAILED
                 job.finished_at = timezone.now()
-            job.save()
+            job.save(update_fields=RESULT_FIELDS)
     except Exception:
         logger.exception("Import job %s: applying failed.", job_id)
         _crash(job)
-        job.save()
+        job.save(update_fields=RESULT_FIELDS)
 
 
 def import_jobs_recover(*, now=None):
@@ -164,6 +168,10 @@ def import_jobs_recover(*, now=None):
             finished_at=timezone.now(),
         )
     return touched
+
+
+def _fresh(pk):
+    return ImportJob.objects.defer("content").get(pk=pk)
 
 
 def _run(job, *, commit):
