@@ -1,15 +1,27 @@
 """The partner API for webhooks (/api/v1/webhooks/): a token holder manages their own
 subscriptions, reads the delivery log, replays an event and rotates the secret. Writes go through
-alerts.services.webhooks, like the admin."""
+alerts.services.webhooks, like the admin.
+
+A subscription's GET carries an ETag (a hash of its JSON, as every read of the API); a PATCH needs
+it back as If-Match, like the jurisdiction writes (jurisdictions/api/writes.py): 428 without it,
+412 when the subscription changed since, checked under the row's lock so that two partners' tools
+sharing a token cannot overwrite each other's change.
+"""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import parse_etags
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from jurisdictions.api.schema import ERROR_DETAIL
+from jurisdictions.api.writes import IF_MATCH, PreconditionFailed, PreconditionRequired
+from jurisdictions.etags import etag_for, set_etag
 
 from .models import Delivery, DeliveryAttempt, Event, WebhookSubscription
 from .services import webhooks
@@ -28,6 +40,8 @@ ERROR_BODIES = {
     401: (ERROR_DETAIL, "No valid token was given."),
     403: (ERROR_DETAIL, "Refused (a session without its CSRF token)."),
     404: (ERROR_DETAIL, "No such subscription of yours (or a page past the end)."),
+    412: (ERROR_DETAIL, "If-Match does not match: the subscription changed since you read it."),
+    428: (ERROR_DETAIL, "No If-Match header: GET the subscription first and send its ETag."),
     429: (ERROR_DETAIL, "Too many requests; see Retry-After."),
 }
 
@@ -181,10 +195,11 @@ def _as_api_error(exc):
         }
     ),
     partial_update=extend_schema(
+        parameters=[IF_MATCH],
         responses={
-            200: OpenApiResponse(WebhookSerializer, description="Changed."),
-            **errors(400, 401, 403, 404, 429),
-        }
+            200: OpenApiResponse(WebhookSerializer, description="Changed, with its new ETag."),
+            **errors(400, 401, 403, 404, 412, 428, 429),
+        },
     ),
     destroy=extend_schema(
         responses={
@@ -234,17 +249,51 @@ class WebhookViewSet(
             raise _as_api_error(exc) from None
         return Response(WebhookWithSecretSerializer(subscription).data, status=status.HTTP_201_CREATED)
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        """ETag on reads, and 304 for a matching If-None-Match; private: a partner's own data."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            response.render()
+            set_etag(response)
+            patch_cache_control(response, private=True, no_cache=True)
+            return get_conditional_response(request, etag=response.get("ETag"), response=response)
+        return response
+
+    def representation_etag(self, subscription):
+        """The ETag a JSON GET of `subscription` carries."""
+        renderer = next((r for r in self.get_renderers() if r.format == "json"), JSONRenderer())
+        return etag_for(renderer.render(WebhookSerializer(subscription).data, renderer.media_type))
+
+    def check_if_match(self, request, subscription):
+        header = request.headers.get("If-Match")
+        if header is None or not header.strip():
+            raise PreconditionRequired()
+        etags = parse_etags(header)
+        current = self.representation_etag(subscription)
+        if "*" not in etags and current not in etags:
+            raise PreconditionFailed(
+                f"This subscription changed since you read it (If-Match {header}, now {current}); "
+                "nothing was written. GET it again and reapply your change."
+            )
+
+    @transaction.atomic
     def update(self, request, *args, **kwargs):
         if not kwargs.get("partial"):
             return Response({"detail": "Use PATCH."}, status=status.HTTP_405_METHOD_NOT_ALLOWED)
         _refuse_unknown(request.data, WRITABLE)
-        subscription = self.get_object()
+        # Locked from the If-Match check to the save: a write racing in between waits, then is
+        # checked against what this one wrote.
+        subscription = self.get_queryset().select_for_update().filter(pk=self.get_object().pk).get()
         data = _validated(WebhookSerializer(subscription, data=request.data, partial=True))
+        # After the body's own checks (RFC 9110 §13.2.1): a bad body is a 400 whatever If-Match says.
+        self.check_if_match(request, subscription)
         try:
             webhooks.webhook_update(subscription=subscription, **data)
         except DjangoValidationError as exc:
             raise _as_api_error(exc) from None
-        return Response(WebhookSerializer(subscription).data)
+        response = Response(WebhookSerializer(subscription).data)
+        response["ETag"] = self.representation_etag(subscription)
+        return response
 
     @extend_schema(
         request=None,

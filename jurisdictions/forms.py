@@ -10,8 +10,6 @@ from django.utils import timezone
 from . import services
 from .models import Certification, Enrollment, Jurisdiction, Source, StatusChange, web_url_validator
 
-IMPORT_MAX_BYTES = 2 * 1024 * 1024  # kept in the session between preview and confirm
-
 
 def stale_message(obj, expected_version):
     """A message naming who changed the record last, when and through what."""
@@ -262,22 +260,6 @@ class LetterSentForm(forms.Form):
         if sent and sent > timezone.localdate() + datetime.timedelta(days=1):
             self.add_error("letter_sent_on", "This date is in the future.")
         return cleaned
-
-
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text=f"UTF-8 CSV in the importer's columns, at most {IMPORT_MAX_BYTES // 1024 // 1024} MB.",
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > IMPORT_MAX_BYTES:
-            raise ValidationError(
-                f"The file is {upload.size // 1024} KB; the admin imports files up to "
-                f"{IMPORT_MAX_BYTES // 1024 // 1024} MB (use the import_jurisdictions command for more)."
-            )
-        return upload
 
 
 class ErrorReportForm(forms.Form):

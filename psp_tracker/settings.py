@@ -477,6 +477,12 @@ WEBHOOK_CLAIM_MARGIN_SECONDS = env_float("WEBHOOK_CLAIM_MARGIN_SECONDS", 30.0)
 # jitter) for WEBHOOK_RETRY_HOURS, then the subscription is flagged.
 WEBHOOK_BACKOFF_SECONDS = env_float("WEBHOOK_BACKOFF_SECONDS", 10.0)
 WEBHOOK_RETRY_HOURS = env_float("WEBHOOK_RETRY_HOURS", 24.0)
+# Admin CSV imports of more lines than this are previewed and applied by the worker, not in the
+# web request (jurisdictions/services/imports.py); smaller ones run at once, through the same code.
+ADMIN_IMPORT_INLINE_MAX_ROWS = env_int("ADMIN_IMPORT_INLINE_MAX_ROWS", 300, minimum=0)
+# Delivered or given-up webhook events, their deliveries, e-mail bookkeeping and finished import
+# jobs older than this are deleted by the worker's sweep and `manage.py prune_alerts`.
+ALERTS_RETENTION_DAYS = env_int("ALERTS_RETENTION_DAYS", 90, minimum=1)
 # E-mail: SMTP in production (EMAIL_HOST...), the console under `make run` (DJANGO_DEBUG=1).
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

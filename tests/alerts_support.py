@@ -8,6 +8,7 @@ import email.policy
 import hashlib
 import hmac
 import json
+import os
 import socket
 import threading
 import time
@@ -15,7 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.core.management import call_command
 
-PORTS = range(8600, 8650)  # this branch's ports
+# Loopback ports for receivers and SMTP; PSP_TEST_PORTS=8710-8729 gives a run its own range (several
+# checkouts testing at once on one machine).
+_FIRST, _LAST = (int(p) for p in os.environ.get("PSP_TEST_PORTS", "8600-8649").split("-"))
+PORTS = range(_FIRST, _LAST + 1)
 
 
 def free_port():
@@ -26,7 +30,7 @@ def free_port():
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 8600-8649")
+    raise RuntimeError(f"no free port in {_FIRST}-{_LAST}")
 
 
 class Receiver:

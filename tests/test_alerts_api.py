@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from alerts.models import Delivery, DeliveryAttempt, Event, WebhookSubscription
 from tests.factories import JurisdictionFactory
 from tests.factories_alerts import WebhookFactory
-from tests.problems import errors_of
+from tests.problems import detail_of, errors_of
 
 pytestmark = pytest.mark.django_db
 
@@ -138,19 +138,69 @@ def test_replay_queues_the_delivery_again_and_refuses_unknown_events(api, partne
     assert "event" in errors_of(bad)
 
 
+def etag_of(api, subscription):
+    response = api.get(f"/api/v1/webhooks/{subscription.pk}/")
+    assert response.status_code == 200
+    return response["ETag"]
+
+
+def patch(api, subscription, body, **headers):
+    return api.patch(f"/api/v1/webhooks/{subscription.pk}/", body, format="json", headers=headers)
+
+
 def test_patch_changes_the_filter_through_the_same_checks(api, partner):
     subscription = WebhookFactory(owner=partner)
     assert (
-        api.patch(f"/api/v1/webhooks/{subscription.pk}/", {"filter": "state=TX"}, format="json").status_code
+        patch(api, subscription, {"filter": "state=TX"}, if_match=etag_of(api, subscription)).status_code
         == 200
     )
-    assert (
-        api.patch(f"/api/v1/webhooks/{subscription.pk}/", {"filter": "state=ZZ"}, format="json").status_code
-        == 400
-    )
+    bad = patch(api, subscription, {"filter": "state=ZZ"}, if_match=etag_of(api, subscription))
+    assert bad.status_code == 400
+    assert "filter" in errors_of(bad)
     subscription.refresh_from_db()
     assert subscription.filter_query == "state=TX"
     assert api.put(f"/api/v1/webhooks/{subscription.pk}/", {}, format="json").status_code == 405
+
+
+def test_a_subscription_get_has_an_etag_that_answers_304_while_it_is_unchanged(api, partner):
+    subscription = WebhookFactory(owner=partner)
+    url = f"/api/v1/webhooks/{subscription.pk}/"
+    first = api.get(url)
+    assert first["ETag"].startswith('"') and "private" in first["Cache-Control"]
+    assert api.get(url, headers={"if_none_match": first["ETag"]}).status_code == 304
+    changed = patch(api, subscription, {"active": False}, if_match=first["ETag"])
+    assert changed.status_code == 200
+    assert changed["ETag"] == etag_of(api, subscription) != first["ETag"]
+    assert api.get(url, headers={"if_none_match": first["ETag"]}).status_code == 200
+
+
+def test_a_patch_without_if_match_gets_428_and_changes_nothing(api, partner):
+    subscription = WebhookFactory(owner=partner, filter_query="state=CA")
+    for headers in ({}, {"if_match": ""}, {"if_match": "  "}):
+        response = patch(api, subscription, {"filter": "state=TX"}, **headers)
+        assert response.status_code == 428
+        assert "needs an If-Match header" in detail_of(response)
+    subscription.refresh_from_db()
+    assert subscription.filter_query == "state=CA"
+
+
+def test_a_patch_with_a_stale_etag_gets_412_and_changes_nothing(api, partner):
+    subscription = WebhookFactory(owner=partner, filter_query="state=CA")
+    read = etag_of(api, subscription)
+    assert patch(api, subscription, {"kinds": ["correction"]}, if_match=read).status_code == 200
+    stale = patch(api, subscription, {"filter": "state=TX"}, if_match=read)  # another tool's old read
+    assert stale.status_code == 412
+    assert "This subscription changed since you read it" in detail_of(stale)
+    subscription.refresh_from_db()
+    assert (subscription.filter_query, subscription.kinds) == ("state=CA", ["correction"])
+    assert patch(api, subscription, {"filter": "state=TX"}, if_match="*").status_code == 200
+
+
+def test_a_bad_body_is_a_400_before_the_precondition(api, partner):
+    subscription = WebhookFactory(owner=partner)
+    response = patch(api, subscription, {"secret": "mine"})
+    assert response.status_code == 400
+    assert "secret" in errors_of(response)
 
 
 def test_staff_see_deliveries_in_the_admin(admin_client):
@@ -191,3 +241,18 @@ def test_errors_are_lists_of_strings_per_field_even_for_list_items(api):
     )
     assert response.status_code == 400
     assert errors_of(response) == {"kinds": ['Item 0: "everything" is not a valid choice.']}
+
+
+def test_the_schema_documents_if_match_412_and_428_on_patch_and_the_etag_on_get(client):
+    schema = client.get("/api/v1/schema/?format=json").json()
+    operations = schema["paths"]["/api/v1/webhooks/{id}/"]
+    if_match = [p for p in operations["patch"]["parameters"] if p["name"] == "If-Match"]
+    assert [(p["in"], p["required"], p["schema"]) for p in if_match] == [
+        ("header", True, {"type": "string", "minLength": 1})
+    ]
+    responses = operations["patch"]["responses"]
+    assert {"200", "400", "412", "428"} <= set(responses)
+    assert "application/problem+json" in responses["412"]["content"]
+    assert "ETag" in responses["200"]["headers"]
+    assert "ETag" in operations["get"]["responses"]["200"]["headers"]
+    assert "304" in operations["get"]["responses"]

@@ -11,10 +11,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from jurisdictions import admin as jurisdictions_admin
 from jurisdictions.models import Enrollment, Jurisdiction
 from jurisdictions.transfer.csvio import export_csv_text
-from jurisdictions.transfer.importer import import_jurisdictions
+from jurisdictions.transfer.importer import RowError, import_jurisdictions
 from tests.factories import EnrollmentFactory, JurisdictionFactory, StaffUserFactory
 from tests.test_admin import inline_data
 from tests.test_api_writes import token_client
@@ -138,12 +137,11 @@ def through_admin_import(enrollment, change, user):
     client.force_login(user)
     url = reverse("admin:jurisdictions_jurisdiction_import")
     upload = SimpleUploadedFile("edit.csv", csv_of(enrollment, change), content_type="text/csv")
-    report = client.post(url, {"file": upload}).context["report"]
-    if not report.ok:
-        return [str(error) for error in report.errors]
-    token = client.session[jurisdictions_admin.IMPORT_SESSION_KEY]["token"]
-    response = client.post(url, {"confirm": "1", "token": token})
-    assert response.status_code == 302  # applied
+    job = client.post(url, {"file": upload}, follow=True).context["job"]
+    if job.errors:
+        return [str(RowError(*error)) for error in job.errors]
+    response = client.post(job.get_absolute_url(), {"confirm": "1", "fingerprint": job.fingerprint})
+    assert response["Location"] == reverse("admin:jurisdictions_jurisdiction_changelist")  # applied
     return []
 
 

@@ -4,15 +4,14 @@ Every write goes through `services`, which applies the participating rule, the r
 data, reviewers admit) and the version check, and records who changed what through the admin.
 """
 
-from ..forms import IMPORT_MAX_BYTES
 from . import enrollments, programs, reports  # noqa: F401  (registers their admins)
 from .base import VIA, WRITE_ERRORS, AuditedAdmin, error_text
-from .jurisdictions import IMPORT_PERMISSIONS, IMPORT_SESSION_KEY, JurisdictionAdmin
+from .imports import IMPORT_MAX_BYTES, IMPORT_PERMISSIONS
+from .jurisdictions import JurisdictionAdmin
 
 __all__ = [
     "IMPORT_MAX_BYTES",
     "IMPORT_PERMISSIONS",
-    "IMPORT_SESSION_KEY",
     "VIA",
     "WRITE_ERRORS",
     "AuditedAdmin",

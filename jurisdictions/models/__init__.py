@@ -32,6 +32,7 @@ from .enrollments import (
     StatusChange,
     answers_summary,
 )
+from .imports import ImportJob, ImportJobState
 from .jurisdictions import (
     SYNTHETIC_GEOID_PREFIX,
     Jurisdiction,
@@ -51,6 +52,8 @@ __all__ = [
     "CertificationBasis",
     "ErrorReport",
     "ErrorReportState",
+    "ImportJob",
+    "ImportJobState",
     "SourceKind",
     "CertificationLegalBasis",
     "ChangeVia",

@@ -8,15 +8,14 @@ limit is refused with a message naming it (README "Importing and exporting CSV",
   200 leaves room for many programs' requirements and refuses a crafted header at once.
 - MAX_CELL (in the importer, 10,000 characters, less where the model's field is shorter): a longer
   cell is a row error; Python's csv module refuses any field above 131,072 characters outright.
-- MAX_ROWS: 200,000 rows (a national file is 90,000 jurisdictions); WEB_MAX_ROWS: 5,000 rows in the
-  admin's import page, about a second of work, so that an upload cannot hold a web worker (and the
-  threads sharing its interpreter) for long. Larger files go through `manage.py
-  import_jurisdictions`, outside the web server; the admin's 2 MB upload cap bounds the bytes.
+- MAX_ROWS: 200,000 rows (a national file is 90,000 jurisdictions), the same in the command and the
+  admin's import page: the page hands a file of more than ADMIN_IMPORT_INLINE_MAX_ROWS lines to the
+  worker (services/imports.py), so that an upload cannot hold a web worker (and the threads sharing
+  its interpreter) for long.
 """
 
 MAX_COLUMNS = 200
 MAX_ROWS = 200_000
-WEB_MAX_ROWS = 5_000
 
 
 def header_errors(header):
@@ -38,8 +37,4 @@ def header_errors(header):
 
 
 def too_many_rows(count, limit):
-    return f"The file has more than {limit:,} rows (the limit on rows" + (
-        " in the admin's import page; use the import_jurisdictions command for larger files)."
-        if limit == WEB_MAX_ROWS
-        else ")."
-    )
+    return f"The file has more than {limit:,} rows (the limit on rows)."

@@ -2,7 +2,9 @@
 
 - a sweep every `--sweep` seconds that queues the delivery task when events wait undispatched or
   deliveries are due, so nothing depends on an enqueue that was lost (a crash between a commit
-  and its on_commit, a worker restart mid-task);
+  and its on_commit, a worker restart mid-task), and does the same for admin import jobs
+  (jurisdictions/services/imports.py `import_jobs_recover`);
+- pruning, once an hour, what is older than the retention (alerts/services/retention.py);
 - staying up while the database is away: a connection error is logged, the connections are
   dropped, and the loop tries again after a pause (a PostgreSQL restart does not end the worker).
 
@@ -31,6 +33,7 @@ class _QuietBatchEnd(logging.Filter):
 
 logging.getLogger("django_tasks_db").addFilter(_QuietBatchEnd())
 RECONNECT_PAUSE = 2.0
+PRUNE_INTERVAL = 3600.0
 
 
 def sweep():
@@ -40,6 +43,7 @@ def sweep():
 
     from alerts.models import Delivery, EmailSubscription, Event
     from alerts.tasks import schedule_retry
+    from jurisdictions.services.imports import import_jobs_recover
 
     now = timezone.now()
     work = (
@@ -51,6 +55,7 @@ def sweep():
     )
     if work:
         schedule_retry(now)
+    import_jobs_recover(now=now)
     return work
 
 
@@ -59,6 +64,7 @@ class SweepingWorker(Worker):
         super().__init__(**kwargs)
         self.sweep_interval = sweep_interval
         self.last_sweep = 0.0
+        self.last_prune = None
 
     def run(self):
         logger.info(
@@ -73,6 +79,8 @@ class SweepingWorker(Worker):
                     close_old_connections()
                     sweep()
                     self.last_sweep = time.monotonic()
+                    if self.last_prune is None or self.last_sweep - self.last_prune >= PRUNE_INTERVAL:
+                        self.prune()
                     if self.batch:
                         self.sweep_interval = float("inf")  # once per batch run
                 if self.batch:
@@ -86,6 +94,14 @@ class SweepingWorker(Worker):
                     with contextlib.suppress(Exception):
                         connection.close()
                 time.sleep(RECONNECT_PAUSE)
+
+    def prune(self):
+        from alerts.services.retention import alerts_prune
+
+        deleted = alerts_prune()
+        self.last_prune = time.monotonic()
+        if any(deleted.values()):
+            logger.info("Pruned past the retention: %s.", deleted)
 
     def batch_once(self):
         """Run queued tasks until none is ready, then wait one interval (the parent's batch loop)."""
