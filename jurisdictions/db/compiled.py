@@ -6,10 +6,16 @@ more than PostgreSQL needs to plan and run it for a page of 50 jurisdictions (do
 Its SQL never changes except for the page's ids, so on PostgreSQL the ids travel as one array
 parameter (`= ANY(%s)`) and the SQL text is compiled the first time and reused. Other databases run
 the queryset as usual (an `IN` list, compiled each time): same rows, same order.
+
+`CompiledRowsCitingDocuments` does the same for a query that reads the documents table through
+several foreign keys: on PostgreSQL it reads each document once per page instead of joining the table
+once per key (its note says what that buys).
 """
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Window
+from django.db.models.functions import RowNumber
 
 from .lookups import where_in
 
@@ -137,9 +143,6 @@ class CompiledRowsCitingDocuments(CompiledRows):
         return names
 
     def _compile(self, connection):
-        from django.db.models import Window
-        from django.db.models.functions import RowNumber
-
         full = self.build()
         if full.query.where:
             raise ImproperlyConfigured(f"{type(self).__name__} takes an unfiltered queryset.")
