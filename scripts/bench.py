@@ -12,8 +12,9 @@ all count; the database work is real. Printed and written to bench-results/<time
 * per endpoint: median and p95 time and query count per request, uncached (the data version is
   moved on before every request, so nothing comes from the response cache) and cached;
 * for each API list page, a raw reference: one SQL query for the page (with its count) and orjson
-  for the body, and the ratio of the endpoint to it (ratios and counts first: absolute times
-  depend on the machine);
+  for the body, the same content as the endpoint's (compared before timing: the run stops when they
+  differ), and the ratio of the endpoint to it (ratios and counts first: absolute times depend on
+  the machine);
 * the CSV export of everything: time, time to first byte, peak Python memory growth (tracemalloc);
 * the importer: rows per second for a file of new jurisdictions and for the same file unchanged
   (both inside a transaction that is rolled back, so the database is left as it was);
