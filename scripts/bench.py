@@ -46,6 +46,9 @@ sys.path.insert(0, str(ROOT))
 # ratio bounds are for the CI size (2,000 jurisdictions), where the fixed cost of a request
 # (middleware, DRF, throttles) weighs more against a 6 ms raw query than at 90,000, where the
 # target is 1.5 (docs/performance.md); they catch a return of per-object serialisation (3-15x).
+# 3.0 since the reference shows everything the API shows in one statement (issue 12's last point):
+# at 2,000 on the busy shared machine the lists then measured 1.5-2.7 (deep pages highest: a 7 ms
+# reference against the API's three round trips), too close to the former 2.5 for a guard.
 # Every public read includes one lookup of the data version row (issue 13: the version lives in the
 # database, so a cached response is served only under the committed version): +1 on each count.
 BOUNDS = {
@@ -64,9 +67,9 @@ BOUNDS = {
     "api_detail.cached_queries": 1,
     "html_list.cached_queries": 1,
     "html_detail.cached_queries": 1,
-    "api_list_first.ratio": 2.5,
-    "api_list_filtered.ratio": 2.5,
-    "api_list_deep.ratio": 2.5,
+    "api_list_first.ratio": 3.0,
+    "api_list_filtered.ratio": 3.0,
+    "api_list_deep.ratio": 3.0,
     "api_list_first.cached_ratio": 1.0,
     "api_list_filtered.cached_ratio": 1.0,
     "api_list_deep.cached_ratio": 1.0,
