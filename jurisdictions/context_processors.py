@@ -5,7 +5,7 @@ page that does pays two small queries (the status-change one reads the newest ro
 the first time after a write, and none after that.
 """
 
-from django.db.models import Max, Q
+from django.db.models import Max, Subquery
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -26,10 +26,13 @@ def _last_change():
 def _facts_as_of():
     """The latest date a recorded fact took effect: a change's effective date, or the day it was
     recorded when its document gives none (corrections are not events)."""
-    found = StatusChange.objects.events().aggregate(
-        day=Max("effective_on"), at=Max("changed_at", filter=Q(effective_on__isnull=True))
-    )
-    effective, undated = found["day"], found["at"]
+    # One query of two newest-first lookups, each read from an end of statuschange_effective_idx:
+    # one aggregate of both scanned every change (11-27 ms at 123,000 changes).
+    events = StatusChange.objects.events()
+    day = events.filter(effective_on__isnull=False).order_by("-effective_on").values("effective_on")[:1]
+    at = events.filter(effective_on__isnull=True).order_by("-changed_at").values("changed_at")[:1]
+    found = list(StatusChange.objects.order_by().values_list(Subquery(day), Subquery(at))[:1])
+    effective, undated = found[0] if found else (None, None)
     days = [d for d in (effective, undated and timezone.localdate(undated)) if d]
     return max(days) if days else None
 

@@ -6,14 +6,16 @@ without answers), in the order pages show them: program by launch date and name,
 requirement's order. The API's representation (api/representation.py) and the public list
 (views.py) read the same rows, so both pages cost the same queries.
 
-Each row is a `Row`, a named tuple of the names below (a tuple per row costs a seventh of a dict). On PostgreSQL the query is compiled once per process
-(db/compiled.py, whose note says what that buys).
+Each row is a `Row`, a named tuple of the names below (a tuple per row costs a seventh of a dict).
+On PostgreSQL the query is compiled once per process, and the documents the rows cite are read once
+per page in the same statement rather than joined once per answer (db/compiled.py, whose notes say
+what each buys).
 """
 
 from collections import namedtuple
 
-from .db.compiled import CompiledRows
-from .models import Enrollment
+from .db.compiled import CompiledRowsCitingDocuments
+from .models import Enrollment, Source
 
 # Key in the row -> the ORM path it reads.
 COLUMNS = {
@@ -76,8 +78,24 @@ def _queryset():
     ).values_list(*COLUMNS.values())
 
 
-BY_JURISDICTION = CompiledRows(_queryset, "jurisdiction_id")
-BY_ENROLLMENT = CompiledRows(_queryset, "id")
+# The documents a row cites, each as the same run of columns (read once per page on PostgreSQL).
+DOCUMENT_FIELDS = ("title", "publisher", "url", "published_on", "date_text", "kind")
+DOCUMENT_PATHS = (
+    "source",
+    "site_type_source",
+    "certifications__source",
+    "certifications__second_source",
+)
+
+
+def _compiled(column):
+    return CompiledRowsCitingDocuments(
+        _queryset, column, model=Source, fields=DOCUMENT_FIELDS, paths=DOCUMENT_PATHS
+    )
+
+
+BY_JURISDICTION = _compiled("jurisdiction_id")
+BY_ENROLLMENT = _compiled("id")
 
 
 class Row(namedtuple("Row", KEYS)):

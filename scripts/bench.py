@@ -12,8 +12,9 @@ all count; the database work is real. Printed and written to bench-results/<time
 * per endpoint: median and p95 time and query count per request, uncached (the data version is
   moved on before every request, so nothing comes from the response cache) and cached;
 * for each API list page, a raw reference: one SQL query for the page (with its count) and orjson
-  for the body, and the ratio of the endpoint to it (ratios and counts first: absolute times
-  depend on the machine);
+  for the body, the same content as the endpoint's (compared before timing: the run stops when they
+  differ), and the ratio of the endpoint to it (ratios and counts first: absolute times depend on
+  the machine);
 * the CSV export of everything: time, time to first byte, peak Python memory growth (tracemalloc);
 * the importer: rows per second for a file of new jurisdictions and for the same file unchanged
   (both inside a transaction that is rolled back, so the database is left as it was);
@@ -45,6 +46,9 @@ sys.path.insert(0, str(ROOT))
 # ratio bounds are for the CI size (2,000 jurisdictions), where the fixed cost of a request
 # (middleware, DRF, throttles) weighs more against a 6 ms raw query than at 90,000, where the
 # target is 1.5 (docs/performance.md); they catch a return of per-object serialisation (3-15x).
+# 3.0 since the reference shows everything the API shows in one statement (issue 12's last point):
+# at 2,000 on the busy shared machine the lists then measured 1.5-2.7 (deep pages highest: a 7 ms
+# reference against the API's three round trips), too close to the former 2.5 for a guard.
 # Every public read includes one lookup of the data version row (issue 13: the version lives in the
 # database, so a cached response is served only under the committed version): +1 on each count.
 BOUNDS = {
@@ -63,9 +67,9 @@ BOUNDS = {
     "api_detail.cached_queries": 1,
     "html_list.cached_queries": 1,
     "html_detail.cached_queries": 1,
-    "api_list_first.ratio": 2.5,
-    "api_list_filtered.ratio": 2.5,
-    "api_list_deep.ratio": 2.5,
+    "api_list_first.ratio": 3.0,
+    "api_list_filtered.ratio": 3.0,
+    "api_list_deep.ratio": 3.0,
     "api_list_first.cached_ratio": 1.0,
     "api_list_filtered.cached_ratio": 1.0,
     "api_list_deep.cached_ratio": 1.0,
@@ -165,35 +169,70 @@ def measure_pair(first, second, repeat, *, before=None):
 
 # -- the raw reference -----------------------------------------------------------------------------
 
+# The same content as the API (every column, both documents of an answer, the enrollment's and its
+# site type's document, the answers in words): a reference reading less would flatter the ratio.
+# Written as fast as we know how in one statement: the documents (a small table) are read once for
+# the page, on its first row, rather than joined four times per answer, which costs PostgreSQL
+# more to plan than to run (the same choice as db/compiled.py); the count likewise.
 RAW_SQL = """
-SELECT j.id, j.slug, j.name, j.state, j.kind, j.geoid, j.ocd_id, j.updated_at,
-       e.id, p.slug, e.status, e.site_type, e.letter_sent_on, e.response_due_on, e.joined_on,
-       e.notes, e.version, e.updated_at, es.title, es.publisher, es.url, es.published_on,
-       c.id, r.code, c.answer, c.facility_operator, c.legal_basis, c.citation, c.evidence_url,
-       c.certified_on, c.certified_by, c.version, c.updated_at,
-       cs.title, cs.publisher, cs.url, cs.published_on,
+WITH rows AS MATERIALIZED (
+    SELECT j.id AS j_id, j.slug, j.name, j.state, j.kind, j.geoid, j.ocd_id, j.updated_at,
+           e.id AS e_id, p.slug AS program, e.status, e.site_type, e.letter_sent_on,
+           e.response_due_on, e.joined_on, e.notes, e.version, e.updated_at AS e_updated_at,
+           e.source_id AS e_source, e.site_type_source_id AS e_site_type_source,
+           c.id AS c_id, r.code, c.answer, c.basis, c.facility_operator, c.legal_basis,
+           c.citation, c.evidence_url, c.certified_on, c.certified_by, c.version AS c_version,
+           c.updated_at AS c_updated_at, c.source_id AS c_source, c.second_source_id AS c_second_source,
+           row_number() OVER (ORDER BY j.name, j.state, j.id, p.launched_on, p.name, r."order") AS n
+    FROM ({page_sql}) AS page
+    JOIN jurisdictions_jurisdiction j ON j.id = page.page_id
+    LEFT JOIN jurisdictions_enrollment e ON e.jurisdiction_id = j.id
+    LEFT JOIN jurisdictions_program p ON p.id = e.program_id
+    LEFT JOIN jurisdictions_certification c ON c.enrollment_id = e.id
+    LEFT JOIN jurisdictions_requirement r ON r.id = c.requirement_id
+)
+SELECT rows.*,
+       CASE WHEN n = 1 THEN (
+           SELECT array_agg(ARRAY[d.id::text, d.kind, d.title, d.publisher, d.url,
+                                  d.published_on::text, d.date_text])
+           FROM jurisdictions_source d
+           WHERE d.id IN (SELECT e_source FROM rows UNION SELECT e_site_type_source FROM rows
+                          UNION SELECT c_source FROM rows UNION SELECT c_second_source FROM rows)
+       ) END AS documents,
        (SELECT COUNT(*) FROM ({count_sql}) AS matching) AS total
-FROM ({page_sql}) AS page
-JOIN jurisdictions_jurisdiction j ON j.id = page.page_id
-LEFT JOIN jurisdictions_enrollment e ON e.jurisdiction_id = j.id
-LEFT JOIN jurisdictions_program p ON p.id = e.program_id
-LEFT JOIN jurisdictions_source es ON es.id = e.source_id
-LEFT JOIN jurisdictions_certification c ON c.enrollment_id = e.id
-LEFT JOIN jurisdictions_requirement r ON r.id = c.requirement_id
-LEFT JOIN jurisdictions_source cs ON cs.id = c.source_id
-ORDER BY j.name, j.state, j.id, p.launched_on, p.id, r."order", r.code
+FROM rows ORDER BY n
 """
 
 
-def _source(title, publisher, url, published_on):
-    if title is None:
-        return None
-    return {"title": title, "publisher": publisher, "url": url, "published_on": published_on}
+def raw_documents(found):
+    """{id: the API's object of the document} from the statement's array of documents."""
+    import datetime
+
+    return {
+        int(pk): {
+            "kind": kind,
+            "title": title,
+            "publisher": publisher,
+            "url": url,
+            "published_on": datetime.date.fromisoformat(published_on) if published_on else None,
+            "date_text": date_text,
+        }
+        for pk, kind, title, publisher, url, published_on, date_text in found or ()
+    }
+
+
+def _since(status, letter_sent_on, joined_on):
+    if status == "participating":
+        return joined_on
+    return letter_sent_on if status == "letter_sent" else None
 
 
 def nest_raw_rows(rows, base):
     """The API's nested objects from RAW_SQL's rows, grouped in Python (shared with raw_wsgi.py)."""
-    results, by_id, enrollments = [], {}, {}
+    from jurisdictions.models import answers_summary
+
+    results, by_id, enrollments, kinds = [], {}, {}, {}
+    documents = raw_documents(rows[0][-2]) if rows else {}
     for row in rows:
         j = by_id.get(row[0])
         if j is None:
@@ -214,53 +253,59 @@ def nest_raw_rows(rows, base):
             continue
         e = enrollments.get(row[8])
         if e is None:
-            status = row[10]
             e = enrollments[row[8]] = {
                 "url": f"{base}/api/v1/enrollments/{row[8]}/",
                 "id": row[8],
                 "program": row[9],
-                "status": status,
-                "status_since": row[14]
-                if status == "participating"
-                else (row[12] if status == "letter_sent" else None),
+                "status": row[10],
+                "status_since": _since(row[10], row[12], row[14]),
                 "site_type": row[11],
                 "letter_sent_on": row[12],
                 "response_due_on": row[13],
                 "joined_on": row[14],
                 "notes": row[15],
-                "source": _source(*row[18:22]),
+                "source": documents.get(row[18]),
+                "site_type_source": documents.get(row[19]),
+                "answers_summary": "",
                 "certifications": [],
                 "version": row[16],
                 "updated_at": row[17],
             }
+            kinds[row[8]] = row[4]
             j["enrollments"].append(e)
-        if row[22] is not None:
+        if row[20] is not None:
             e["certifications"].append(
                 {
-                    "url": f"{base}/api/v1/certifications/{row[22]}/",
-                    "id": row[22],
-                    "requirement": row[23],
-                    "answer": row[24],
-                    "facility_operator": row[25],
-                    "legal_basis": row[26],
-                    "citation": row[27],
-                    "evidence_url": row[28],
-                    "certified_on": row[29],
-                    "certified_by": row[30],
-                    "source": _source(*row[33:37]),
-                    "version": row[31],
-                    "updated_at": row[32],
+                    "url": f"{base}/api/v1/certifications/{row[20]}/",
+                    "id": row[20],
+                    "requirement": row[21],
+                    "answer": row[22],
+                    "basis": row[23],
+                    "facility_operator": row[24],
+                    "legal_basis": row[25],
+                    "citation": row[26],
+                    "evidence_url": row[27],
+                    "certified_on": row[28],
+                    "certified_by": row[29],
+                    "source": documents.get(row[32]),
+                    "second_source": documents.get(row[33]),
+                    "version": row[30],
+                    "updated_at": row[31],
                 }
             )
+    for pk, e in enrollments.items():
+        answers = [(c["answer"], c["basis"]) for c in e["certifications"]]
+        e["answers_summary"] = answers_summary(answers, of=len(answers), kind=kinds[pk])
     return results
 
 
-def raw_page(query, page, page_size, base):
+def raw_page(query, page, page_size, base, path="/api/v1/jurisdictions/"):
     """The list page as the API shows it, from one SQL query and orjson: the floor to compare to."""
     import orjson
     from django.db import connection
     from django.db.models import F
     from django.http import QueryDict
+    from rest_framework.utils.urls import remove_query_param, replace_query_param
 
     from jurisdictions.filters import JurisdictionFilter
     from jurisdictions.models import Jurisdiction
@@ -275,11 +320,27 @@ def raw_page(query, page, page_size, base):
     count_sql, count_params = matching.values("pk").order_by().query.sql_with_params()
     sql = RAW_SQL.format(page_sql=page_sql, count_sql=count_sql)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*count_params, *page_params])
+        cursor.execute(sql, [*page_params, *count_params])  # in the order RAW_SQL names them
         rows = cursor.fetchall()
     total = rows[0][-1] if rows else 0
     results = nest_raw_rows(rows, base)
-    return orjson.dumps({"count": total, "next": None, "previous": None, "results": results})
+    # The links as DRF writes them (the page parameter set, or removed for the first page).
+    url = f"{base}{path}?{query}" if query else f"{base}{path}"
+    following = replace_query_param(url, "page", page + 1) if page * page_size < total else None
+    previous = None
+    if page > 1:
+        previous = replace_query_param(url, "page", page - 1) if page > 2 else remove_query_param(url, "page")
+    body = {"count": total, "next": following, "previous": previous, "results": results}
+    return orjson.dumps(body, option=orjson.OPT_UTC_Z)
+
+
+def same_content(response, raw):
+    """Stop the run when the reference does not show what the endpoint shows: a ratio to a
+    reference that reads less (or other rows) would mean nothing."""
+    import orjson
+
+    if orjson.loads(response.content) != orjson.loads(raw):
+        raise SystemExit(f"The raw reference differs from {response.request['PATH_INFO']}: fix RAW_SQL.")
 
 
 # -- the run ---------------------------------------------------------------------------------------
@@ -350,7 +411,7 @@ def bench_endpoints(results, repeat, size):
         if name in raw_cases:
             query, page = raw_cases[name]
             raw = lambda q=query, p=page: raw_page(q, p, page_size, "http://testserver")  # noqa: E731
-            raw()
+            same_content(get(client, url), raw())
             # Endpoint and reference alternate, so that a busy machine slows both alike.
             uncached, reference = measure_pair(endpoint, raw, repeat, before=bump_data_version)
         else:

@@ -4,7 +4,8 @@ of jurisdictions (and one jurisdiction) with one psycopg2 query and orjson, noth
     gunicorn --pythonpath scripts raw_wsgi:application      # DATABASE_URL and RAW_FILTER in the environment
 
 `GET /list?page=N&page_size=M` is the API list's JSON for the filter RAW_FILTER (a query string of
-the API's filters, e.g. status=letter_sent) and `GET /detail?slug=S` one jurisdiction's. The SQL is
+the API's filters, e.g. status=letter_sent), with the same content (bench.py's RAW_SQL reads every
+column and document the API shows, and checks it), and `GET /detail?slug=S` one jurisdiction's. The SQL is
 written once at start-up (the FilterSet's own WHERE clause, compiled by Django); each request then
 runs it with psycopg2 on one connection per process and writes the body with orjson: the floor that
 the tracker is compared to.
@@ -29,6 +30,7 @@ setup_django()
 from django.db import connection  # noqa: E402
 from django.db.models import F  # noqa: E402
 from django.http import QueryDict  # noqa: E402
+from rest_framework.utils.urls import remove_query_param, replace_query_param  # noqa: E402
 
 from jurisdictions.filters import JurisdictionFilter  # noqa: E402
 from jurisdictions.models import Jurisdiction  # noqa: E402
@@ -46,10 +48,11 @@ def _sql():
     list_sql = RAW_SQL.format(page_sql=f"{page_sql} LIMIT %s OFFSET %s", count_sql=count_sql)
     one = Jurisdiction.objects.filter(slug="x").values(page_id=F("pk")).query.sql_with_params()[0]
     detail_sql = RAW_SQL.format(page_sql=one, count_sql="SELECT 1")
-    return list_sql, [*count_params, *page_params], detail_sql
+    return list_sql, page_params, count_params, detail_sql
 
 
-LIST_SQL, LIST_PARAMS, DETAIL_SQL = _sql()
+RAW_FILTER = os.environ.get("RAW_FILTER", "")
+LIST_SQL, PAGE_PARAMS, COUNT_PARAMS, DETAIL_SQL = _sql()
 DSN = {k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"}
 connection.close()  # Django's connection is not used to serve
 BASE = os.environ.get("RAW_BASE", "http://127.0.0.1")
@@ -71,6 +74,18 @@ def _number(query, name, default):
         return default
 
 
+def _links(environ, page, size, total):
+    """`next` and `previous` as the API writes them for the same filter and page."""
+    url = f"{BASE}/api/v1/jurisdictions/?{'&'.join(filter(None, (RAW_FILTER, environ.get('QUERY_STRING'))))}"
+    previous = None
+    if page > 1:
+        previous = replace_query_param(url, "page", page - 1) if page > 2 else remove_query_param(url, "page")
+    return {
+        "next": replace_query_param(url, "page", page + 1) if page * size < total else None,
+        "previous": previous,
+    }
+
+
 def application(environ, start_response):
     path = environ.get("PATH_INFO", "")
     query = parse_qs(environ.get("QUERY_STRING", ""))
@@ -78,10 +93,14 @@ def application(environ, start_response):
         if path == "/list":
             size = min(_number(query, "page_size", 50), 500)
             page = _number(query, "page", 1)
-            cursor.execute(LIST_SQL, [*LIST_PARAMS, size, (page - 1) * size])
+            cursor.execute(LIST_SQL, [*PAGE_PARAMS, size, (page - 1) * size, *COUNT_PARAMS])
             rows = cursor.fetchall()
             total = rows[0][-1] if rows else 0
-            body = {"count": total, "next": None, "previous": None, "results": nest_raw_rows(rows, BASE)}
+            body = {
+                "count": total,
+                **_links(environ, page, size, total),
+                "results": nest_raw_rows(rows, BASE),
+            }
         elif path == "/detail":
             cursor.execute(DETAIL_SQL, [query.get("slug", [""])[0]])
             results = nest_raw_rows(cursor.fetchall(), BASE)

@@ -299,3 +299,49 @@ def test_the_fast_import_path_keeps_a_note_that_looks_like_copys_null_marker():
     notes = dict(Enrollment.objects.values_list("jurisdiction__slug", "notes"))
     assert notes == {"memphis-tn": "\\N", "jackson-tn": ""}
     assert Jurisdiction.objects.get(slug="jackson-tn").geoid is None
+
+
+def test_facts_as_of_is_the_latest_effective_day_or_undated_recording_and_skips_corrections():
+    # The footer reads two index ends in one query (statuschange_effective_idx) instead of an
+    # aggregate over every change; the answer must be the aggregate's.
+    from django.utils import timezone
+
+    from jurisdictions.context_processors import _facts_as_of
+    from jurisdictions.models import StatusChange
+    from tests.factories import StatusChangeFactory
+
+    StatusChange.objects.all().delete()
+    assert _facts_as_of() is None
+    aware = datetime.datetime(2020, 5, 1, 12, tzinfo=datetime.UTC)
+    dated = StatusChangeFactory(effective_on=datetime.date(2019, 3, 1), changed_at=aware)
+    assert _facts_as_of() == datetime.date(2019, 3, 1)
+    # An undated change counts from the day it was recorded, when that is later.
+    StatusChangeFactory(effective_on=None, changed_at=aware)
+    assert _facts_as_of() == timezone.localdate(aware)
+    # A correction is not an event, however late its date.
+    StatusChangeFactory(
+        enrollment=dated.enrollment,
+        effective_on=datetime.date(2024, 1, 1),
+        correction_of=dated,
+        correction_reason="Wrong date.",
+        changed_at=aware,
+    )
+    assert _facts_as_of() == timezone.localdate(aware)
+    StatusChangeFactory(effective_on=datetime.date(2021, 7, 4), changed_at=aware)
+    assert _facts_as_of() == datetime.date(2021, 7, 4)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="other databases run the queryset itself")
+def test_a_pages_rows_read_the_documents_table_once_not_once_per_cited_document(synthetic):
+    # Four joined copies of the documents table cost PostgreSQL 2.7 ms of planning for a page of 50
+    # (db/compiled.py); the rows must still carry every document (tests/test_compiled.py compares
+    # them with the ORM's, value for value).
+    from jurisdictions.rows import BY_JURISDICTION, enrollment_rows
+
+    ids = list(synthetic.values_list("pk", flat=True)[:50])
+    with CaptureQueriesContext(connection) as captured:
+        rows = enrollment_rows(jurisdiction_ids=ids)
+    assert len(captured) == 1
+    assert captured[0]["sql"].count('"jurisdictions_source"') == 1
+    assert any(row.c_source_title for row in rows) and any(row.source_title for row in rows)
+    assert BY_JURISDICTION.rows(ids) == [tuple(row) for row in rows]

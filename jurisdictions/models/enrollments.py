@@ -467,6 +467,14 @@ class StatusChange(models.Model):
         indexes = [
             # The change feed's newest-first order and its `since` filter.
             models.Index(fields=["-changed_at", "-id"], name="statuschange_recent_idx"),
+            # The footer's "facts as of" (the latest effective date of an event, or the latest
+            # recording of an undated one) from the index's ends rather than a scan of every change
+            # (context_processors.py).
+            models.Index(
+                fields=["effective_on", "changed_at"],
+                condition=Q(correction_of__isnull=True),
+                name="statuschange_effective_idx",
+            ),
         ]
 
     def __str__(self):
