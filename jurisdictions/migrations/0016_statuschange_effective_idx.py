@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jurisdictions", "0014_ocd_id_pattern_without_controls"),
+        ("jurisdictions", "0015_import_job"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
