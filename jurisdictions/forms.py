@@ -182,10 +182,18 @@ class CertificationForm(VersionedModelForm):
         model = Certification
         fields = ["requirement", *services.CERTIFICATION_FIELDS]
 
+    @property
+    def row_label(self):
+        """How a refused save names this row: the requirement's title."""
+        return f"“{self.instance.requirement.title}”" if self.instance.requirement_id else ""
+
 
 class CertificationFormSet(forms.BaseInlineFormSet):
     """The answers of one enrollment. The rule is applied to the status and the answers being saved
-    together; `answer_changes` hands the changes to `services.enrollment_update`."""
+    together; `answer_changes` hands the changes to `services.enrollment_update`. When the rule
+    refuses, each row that stops the status is marked on its answer, so staff see what to fix."""
+
+    RULE_ROW_MESSAGE = "Must be yes for the status participating."
 
     def clean(self):
         super().clean()
@@ -194,6 +202,9 @@ class CertificationFormSet(forms.BaseInlineFormSet):
         for form in self.forms:
             data = getattr(form, "cleaned_data", None)
             if not data or form.errors:
+                if data and form.instance.pk and "answer" in data:
+                    # A row refused for another field still counts with the answer it gives.
+                    answers[form.instance.requirement_id] = data["answer"]
                 continue
             if form.instance.pk is None or form.instance.enrollment_id != enrollment.pk:
                 # A row the page never showed (an answer of another enrollment, or none at all).
@@ -204,16 +215,20 @@ class CertificationFormSet(forms.BaseInlineFormSet):
             requirement = form.instance.requirement
             if requirement.program_id != enrollment.program_id:
                 raise ValidationError(
-                    f"“{requirement.code}” is a requirement of another program; remove that row."
+                    f"“{requirement.title}” is a requirement of another program; remove that row."
                 )
             answers[requirement.pk] = data.get("answer")
-        errors = services.participation_errors(
-            status=enrollment.status,
-            requirements=enrollment.program.requirements.all(),
-            answers=answers,
-        )
-        if errors:
-            raise ValidationError(errors)
+        rule = {
+            "status": enrollment.status,
+            "requirements": enrollment.program.requirements.all(),
+            "answers": answers,
+        }
+        unmet = {r.pk for r in services.participation_unmet(**rule)}
+        if unmet:
+            for form in self.forms:
+                if form.instance.requirement_id in unmet and "answer" not in form.errors:
+                    form.add_error("answer", self.RULE_ROW_MESSAGE)
+            raise ValidationError(services.participation_errors(**rule))
 
     def answer_changes(self):
         """{answer id: (opened version, {field: value})} of the answers changed in the form."""

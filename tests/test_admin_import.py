@@ -92,7 +92,7 @@ def test_a_bad_file_shows_each_error_with_its_line_and_offers_no_confirm(reviewe
     assert errors == [(3, "state"), (4, "status")]
     content = response.content.decode()
     assert "“XX” is not a USPS state or territory code" in content
-    assert "not yet: release_notice" in content
+    assert "1 requirement is not yet: “At least 48 hours&#x27; notice of a release" in content
     assert 'name="confirm"' not in content
     assert jurisdictions_admin.IMPORT_SESSION_KEY not in reviewer_client.session
     assert counts() == (0, 0, 0)

@@ -159,7 +159,7 @@ BAD_ROWS = [
     ({"joined_on": "20/06/2017"}, "joined_on", "not a date"),
     ({"joined_on": "2017-02-30"}, "joined_on", "not a date"),
     ({"program": "nope"}, "program", "No program"),
-    ({"hold_request": "no"}, "status", "not yet: hold_request"),
+    ({"hold_request": "no"}, "status", "1 requirement is not yet: “Honor a written DHS request"),
     ({"release_notice": "perhaps"}, "release_notice", "not an answer"),
     ({"geoid": "47-48"}, "geoid", "GEOID"),
     ({"ocd_id": "memphis"}, "ocd_id", "Open Civic Data"),

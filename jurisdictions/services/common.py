@@ -98,6 +98,11 @@ def participation_errors(*, status, requirements, answers):
     return Enrollment.participation_errors(status=status, requirements=requirements, answers=answers)
 
 
+def participation_unmet(*, status, requirements, answers):
+    """The requirements that stop `status` (the rows a form marks), empty when it may stand."""
+    return Enrollment.unmet_of(status=status, requirements=requirements, answers=answers)
+
+
 def joined_on_for(*, from_status, to_status, joined_on, stored_joined_on=None, today=None):
     """The join date an enrollment has after a change that gives it `to_status` and `joined_on`.
 
