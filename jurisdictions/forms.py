@@ -4,7 +4,7 @@ over someone else's newer change is refused instead of silently overwriting it."
 import datetime
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 
 from . import services
@@ -145,6 +145,23 @@ class EnrollmentForm(VersionedModelForm):
     def for_user(cls, user):
         return type(cls.__name__, (cls,), {"user": user, "__module__": cls.__module__})
 
+    def _post_clean(self):
+        super()._post_clean()
+        # The model refuses a second enrollment of the pair as an error of the whole form; it
+        # belongs to the program chosen, in the services' words.
+        refused = self.errors.get(NON_FIELD_ERRORS)
+        if refused and any(e.code == "unique_together" for e in refused.as_data()):
+            kept = [e for e in refused.as_data() if e.code != "unique_together"]
+            if kept:
+                self._errors[NON_FIELD_ERRORS] = self.error_class(kept, error_class="nonfield")
+            else:
+                del self._errors[NON_FIELD_ERRORS]
+            jurisdiction, program = self.cleaned_data.get("jurisdiction"), self.cleaned_data.get("program")
+            self.add_error(
+                "program" if program else None,
+                services.enrollment_exists_message(jurisdiction=jurisdiction, program=program),
+            )
+
     def clean(self):
         cleaned = super().clean()
         status = cleaned.get("status")
@@ -243,15 +260,22 @@ class CertificationFormSet(forms.BaseInlineFormSet):
 
 class RequirementFormSet(forms.BaseInlineFormSet):
     """A program's requirements. Removing one that enrollments answered is refused here, before
-    anything is saved (see `services.requirement_delete_error`)."""
+    anything is saved (see `services.requirement_delete_error`), and before Django's own check of
+    protected rows (in `super().clean()`), which would list every answer instead of saying why."""
+
+    KEPT_ROW_MESSAGE = "Not removed: enrollments have answered this requirement."
 
     def clean(self):
-        super().clean()
-        for form in self.deleted_forms:
-            if form.instance.pk:
+        refused = []
+        for form in self.forms:
+            if form.instance.pk and form.is_bound and self._should_delete_form(form):
                 message = services.requirement_delete_error(form.instance)
                 if message:
-                    raise ValidationError(message)
+                    form.add_error(None, self.KEPT_ROW_MESSAGE)
+                    refused.append(message)
+        if refused:
+            raise ValidationError(refused)
+        super().clean()
 
 
 class LetterSentForm(forms.Form):

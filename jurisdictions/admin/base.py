@@ -1,5 +1,8 @@
 """What every admin page of the tracker shares: history with the door of each change, deleted
-records listed and restored, and a save refused by a service shown as a message, not an error page."""
+records listed and restored, and a refused save explained at the top of the form (each reason
+with the field or rows it concerns), never an error page."""
+
+from contextvars import ContextVar
 
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
@@ -21,6 +24,29 @@ WRITE_ERRORS = (services.StaleWriteError, ValidationError)
 
 def error_text(exc):
     return "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+
+# The field errors of a create that lost the race to a twin (`services.DuplicateRecordError`),
+# for the form built while the page is shown again in the same request (`AuditedAdmin._guarded`).
+refused_fields = ContextVar("refused_fields", default=None)
+
+
+def with_field_errors(form_class, errors):
+    """`form_class` refusing with `errors` ({field: [messages]}) on their fields (a field the form
+    lacks: on the whole form), besides its own checks, so that the page shows them in place."""
+
+    def _post_clean(self):
+        form_class._post_clean(self)
+        for field, refused in errors.items():
+            name = field if field in self.fields else None
+            have = self.errors.get(name or NON_FIELD_ERRORS, [])
+            new = [m for m in refused if m not in have]
+            if new:
+                self.add_error(name, new)
+
+    return type(
+        form_class.__name__, (form_class,), {"_post_clean": _post_clean, "__module__": form_class.__module__}
+    )
 
 
 def row_name(instance, index):
@@ -98,8 +124,25 @@ class AuditedAdmin(SimpleHistoryAdmin):
         try:
             return view(request, *args, **kwargs)
         except WRITE_ERRORS as exc:
-            self.message_user(request, f"Nothing was saved: {error_text(exc)}", messages.ERROR)
+            if isinstance(exc, services.DuplicateRecordError) and refused_fields.get() is None:
+                # Another request created the same record a moment ago: the form comes back
+                # with what was typed and the refusal on the field(s) it names.
+                token = refused_fields.set(exc.message_dict)
+                try:
+                    return self._guarded(view, request, *args, **kwargs)
+                finally:
+                    refused_fields.reset(token)
+            self.message_user(
+                request,
+                gettext("Nothing was saved: %(reason)s") % {"reason": error_text(exc)},
+                messages.ERROR,
+            )
             return HttpResponseRedirect(request.get_full_path())
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refused = refused_fields.get()
+        return with_field_errors(form, refused) if refused else form
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if context.get("errors"):

@@ -37,6 +37,7 @@ from .corrections import status_change_correct
 from .enrollments import (
     enrollment_admit,
     enrollment_create,
+    enrollment_exists_message,
     enrollment_mark_letter_sent,
     enrollment_set_status,
     enrollment_update,
@@ -65,6 +66,7 @@ __all__ = [
     "deleted_records",
     "enrollment_admit",
     "enrollment_create",
+    "enrollment_exists_message",
     "enrollment_mark_letter_sent",
     "enrollment_set_status",
     "enrollment_update",
