@@ -115,6 +115,15 @@ class EnrollmentForm(VersionedModelForm):
         help_text="Tick when no document reports the new status: it is shown publicly as "
         "“no source recorded”. A new status never keeps the source of the earlier one.",
     )
+    status_note = forms.CharField(
+        required=False,
+        max_length=services.STATUS_NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Note on the status change",
+        help_text="Recorded with the new status (or the correction) and shown publicly in its "
+        f"timeline; at most {services.STATUS_NOTE_MAX_LENGTH:,} characters. The enrollment's own "
+        "notes are below.",
+    )
     correction_of = forms.ModelChoiceField(
         queryset=StatusChange.objects.none(),
         required=False,
@@ -184,6 +193,16 @@ class EnrollmentForm(VersionedModelForm):
                 )
         if cleaned.get("correction_of") and not (cleaned.get("correction_reason") or "").strip():
             self.add_error("correction_reason", "Say why the earlier record was wrong.")
+        changes_status = self.instance.pk is None or (status and status != previous)
+        if (cleaned.get("status_note") or "").strip() and not (
+            changes_status or cleaned.get("correction_of")
+        ):
+            # Kept only with a status change: refused rather than dropped without a word.
+            self.add_error(
+                "status_note",
+                "A note is recorded with a status change or a correction; the status is unchanged. "
+                "Use the enrollment's notes, or leave this empty.",
+            )
         if self.instance.pk is None and cleaned.get("program") and status:
             # A new enrollment starts with every answer unknown.
             errors = services.participation_errors(
@@ -285,7 +304,7 @@ class LetterSentForm(forms.Form):
     response_due_on = forms.DateField(
         label="Response due on", required=False, help_text="YYYY-MM-DD; leave blank when none is given."
     )
-    note = forms.CharField(label="Note", required=False, max_length=500)
+    note = forms.CharField(label="Note", required=False, max_length=services.STATUS_NOTE_MAX_LENGTH)
     source = forms.ModelChoiceField(
         queryset=Source.objects.all(),
         required=False,

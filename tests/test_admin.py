@@ -492,3 +492,89 @@ def test_the_enrollment_history_also_shows_every_change_of_its_answers(admin_cli
         ("+", "system", "unknown"),
     ]
     assert "<li><strong>answer:</strong> unknown → yes</li>" in response.content.decode()
+
+
+# -- a status change's note and source (issue 19) ------------------------------------------------
+
+
+def test_a_status_change_keeps_the_note_and_source_given_on_the_form(admin_client, admin_user):
+    enrollment = EnrollmentFactory(status="pending", jurisdiction=JurisdictionFactory(name="Baltimore"))
+    letter = SourceFactory(title="Letter to Baltimore")
+    url = reverse("admin:jurisdictions_enrollment_change", args=[enrollment.pk])
+    data = inline_data(
+        enrollment,
+        {},
+        status="letter_sent",
+        letter_sent_on="2017-08-03",
+        source=letter.pk,
+        no_source="",
+        status_note="  Letter of 3 August, signed by the Acting Director.  ",
+    )
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    change = StatusChange.objects.get()
+    assert (change.to_status, change.note, change.source, change.changed_by) == (
+        "letter_sent",
+        "Letter of 3 August, signed by the Acting Director.",
+        letter,
+        admin_user,
+    )
+    # Shown in the admin's status history and on the public page's timeline.
+    assert "Letter of 3 August, signed by the Acting Director." in admin_client.get(url).content.decode()
+    public = admin_client.get(enrollment.jurisdiction.get_absolute_url()).content.decode()
+    assert "Letter of 3 August, signed by the Acting Director." in public
+    assert "Letter to Baltimore" in public
+
+
+def test_the_status_fields_come_together_on_the_form(admin_client):
+    enrollment = EnrollmentFactory(status="pending")
+    response = admin_client.get(reverse("admin:jurisdictions_enrollment_change", args=[enrollment.pk]))
+    fieldsets = dict(response.context["adminform"].fieldsets)
+    assert fieldsets["Status and its change"]["fields"] == [
+        "status",
+        "source",
+        "no_source",
+        "status_note",
+        "correction_of",
+        "correction_reason",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"source": "999999", "no_source": ""}, "source", "Select a valid choice."),
+        ({"status_note": "n" * 2001}, "status_note", "at most 2000 characters (it has 2001)"),
+        ({"status": "pending", "status_note": "Called the city."}, "status_note", "the status is unchanged"),
+    ],
+    ids=["a source that is no document", "a note over the limit", "a note without a status change"],
+)
+def test_a_bad_note_or_source_is_refused_on_its_field(admin_client, fields, field, message):
+    enrollment = EnrollmentFactory(status="pending")
+    url = reverse("admin:jurisdictions_enrollment_change", args=[enrollment.pk])
+    data = inline_data(enrollment, {}, status="letter_sent", letter_sent_on="2017-08-03")
+    data.update(fields)
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == [field]
+    assert message in errors[field][0]
+    assert field in [line["anchor"].removeprefix("id_") for line in response.context["refusal"]]
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.version) == ("pending", 1)
+    assert not StatusChange.objects.exists()
+
+
+def test_a_new_enrollment_records_its_note_with_its_first_status(admin_client, psp):
+    jurisdiction = JurisdictionFactory()
+    response = admin_client.post(
+        reverse("admin:jurisdictions_enrollment_add"),
+        {
+            "jurisdiction": jurisdiction.pk,
+            "program": psp.pk,
+            "status": "pending",
+            "status_note": "Named by DOJ.",
+        },
+    )
+    assert response.status_code == 302
+    assert StatusChange.objects.get().note == "Named by DOJ."

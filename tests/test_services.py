@@ -376,3 +376,21 @@ def test_restoring_a_program_brings_back_its_requirements(reviewer):
     assert (restored.slug, len(records)) == ("ppp", 3)
     assert sorted(Requirement.objects.filter(program_id=pk).values_list("code", flat=True)) == sorted(codes)
     assert services.deleted_records(Requirement) == []
+
+
+def test_a_status_change_note_over_the_limit_is_refused_and_nothing_is_saved(reviewer):
+    enrollment = EnrollmentFactory(status="pending")
+    with pytest.raises(ValidationError) as exc:
+        services.enrollment_mark_letter_sent(
+            enrollment=enrollment,
+            letter_sent_on=datetime.date(2017, 8, 3),
+            note="n" * (services.STATUS_NOTE_MAX_LENGTH + 1),
+            user=reviewer,
+            via="api",
+        )
+    assert exc.value.message_dict == {
+        "note": ["A status change's note has at most 2000 characters (it has 2001)."]
+    }
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.version) == ("pending", 1)
+    assert not StatusChange.objects.exists()
