@@ -380,7 +380,8 @@ class Certification(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.enrollment}: {self.requirement.code} = {self.answer}"
+        # Staff read the requirement's title (the admin's answer rows are headed by this).
+        return f"{self.enrollment}: {self.requirement.title}: {self.get_answer_display()}"
 
     @property
     def effective_on(self):
