@@ -4,7 +4,7 @@ over someone else's newer change is refused instead of silently overwriting it."
 import datetime
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 
 from . import services
@@ -113,6 +113,15 @@ class EnrollmentForm(VersionedModelForm):
         help_text="Tick when no document reports the new status: it is shown publicly as "
         "“no source recorded”. A new status never keeps the source of the earlier one.",
     )
+    status_note = forms.CharField(
+        required=False,
+        max_length=services.STATUS_NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Note on the status change",
+        help_text="Recorded with the new status (or the correction) and shown publicly in its "
+        f"timeline; at most {services.STATUS_NOTE_MAX_LENGTH:,} characters. The enrollment's own "
+        "notes are below.",
+    )
     correction_of = forms.ModelChoiceField(
         queryset=StatusChange.objects.none(),
         required=False,
@@ -143,6 +152,23 @@ class EnrollmentForm(VersionedModelForm):
     def for_user(cls, user):
         return type(cls.__name__, (cls,), {"user": user, "__module__": cls.__module__})
 
+    def _post_clean(self):
+        super()._post_clean()
+        # The model refuses a second enrollment of the pair as an error of the whole form; it
+        # belongs to the program chosen, in the services' words.
+        refused = self.errors.get(NON_FIELD_ERRORS)
+        if refused and any(e.code == "unique_together" for e in refused.as_data()):
+            kept = [e for e in refused.as_data() if e.code != "unique_together"]
+            if kept:
+                self._errors[NON_FIELD_ERRORS] = self.error_class(kept, error_class="nonfield")
+            else:
+                del self._errors[NON_FIELD_ERRORS]
+            jurisdiction, program = self.cleaned_data.get("jurisdiction"), self.cleaned_data.get("program")
+            self.add_error(
+                "program" if program else None,
+                services.enrollment_exists_message(jurisdiction=jurisdiction, program=program),
+            )
+
     def clean(self):
         cleaned = super().clean()
         status = cleaned.get("status")
@@ -165,6 +191,16 @@ class EnrollmentForm(VersionedModelForm):
                 )
         if cleaned.get("correction_of") and not (cleaned.get("correction_reason") or "").strip():
             self.add_error("correction_reason", "Say why the earlier record was wrong.")
+        changes_status = self.instance.pk is None or (status and status != previous)
+        if (cleaned.get("status_note") or "").strip() and not (
+            changes_status or cleaned.get("correction_of")
+        ):
+            # Kept only with a status change: refused rather than dropped without a word.
+            self.add_error(
+                "status_note",
+                "A note is recorded with a status change or a correction; the status is unchanged. "
+                "Use the enrollment's notes, or leave this empty.",
+            )
         if self.instance.pk is None and cleaned.get("program") and status:
             # A new enrollment starts with every answer unknown.
             errors = services.participation_errors(
@@ -180,10 +216,18 @@ class CertificationForm(VersionedModelForm):
         model = Certification
         fields = ["requirement", *services.CERTIFICATION_FIELDS]
 
+    @property
+    def row_label(self):
+        """How a refused save names this row: the requirement's title."""
+        return f"“{self.instance.requirement.title}”" if self.instance.requirement_id else ""
+
 
 class CertificationFormSet(forms.BaseInlineFormSet):
     """The answers of one enrollment. The rule is applied to the status and the answers being saved
-    together; `answer_changes` hands the changes to `services.enrollment_update`."""
+    together; `answer_changes` hands the changes to `services.enrollment_update`. When the rule
+    refuses, each row that stops the status is marked on its answer, so staff see what to fix."""
+
+    RULE_ROW_MESSAGE = "Must be yes for the status participating."
 
     def clean(self):
         super().clean()
@@ -192,6 +236,9 @@ class CertificationFormSet(forms.BaseInlineFormSet):
         for form in self.forms:
             data = getattr(form, "cleaned_data", None)
             if not data or form.errors:
+                if data and form.instance.pk and "answer" in data:
+                    # A row refused for another field still counts with the answer it gives.
+                    answers[form.instance.requirement_id] = data["answer"]
                 continue
             if form.instance.pk is None or form.instance.enrollment_id != enrollment.pk:
                 # A row the page never showed (an answer of another enrollment, or none at all).
@@ -202,16 +249,20 @@ class CertificationFormSet(forms.BaseInlineFormSet):
             requirement = form.instance.requirement
             if requirement.program_id != enrollment.program_id:
                 raise ValidationError(
-                    f"“{requirement.code}” is a requirement of another program; remove that row."
+                    f"“{requirement.title}” is a requirement of another program; remove that row."
                 )
             answers[requirement.pk] = data.get("answer")
-        errors = services.participation_errors(
-            status=enrollment.status,
-            requirements=enrollment.program.requirements.all(),
-            answers=answers,
-        )
-        if errors:
-            raise ValidationError(errors)
+        rule = {
+            "status": enrollment.status,
+            "requirements": enrollment.program.requirements.all(),
+            "answers": answers,
+        }
+        unmet = {r.pk for r in services.participation_unmet(**rule)}
+        if unmet:
+            for form in self.forms:
+                if form.instance.requirement_id in unmet and "answer" not in form.errors:
+                    form.add_error("answer", self.RULE_ROW_MESSAGE)
+            raise ValidationError(services.participation_errors(**rule))
 
     def answer_changes(self):
         """{answer id: (opened version, {field: value})} of the answers changed in the form."""
@@ -226,15 +277,22 @@ class CertificationFormSet(forms.BaseInlineFormSet):
 
 class RequirementFormSet(forms.BaseInlineFormSet):
     """A program's requirements. Removing one that enrollments answered is refused here, before
-    anything is saved (see `services.requirement_delete_error`)."""
+    anything is saved (see `services.requirement_delete_error`), and before Django's own check of
+    protected rows (in `super().clean()`), which would list every answer instead of saying why."""
+
+    KEPT_ROW_MESSAGE = "Not removed: enrollments have answered this requirement."
 
     def clean(self):
-        super().clean()
-        for form in self.deleted_forms:
-            if form.instance.pk:
+        refused = []
+        for form in self.forms:
+            if form.instance.pk and form.is_bound and self._should_delete_form(form):
                 message = services.requirement_delete_error(form.instance)
                 if message:
-                    raise ValidationError(message)
+                    form.add_error(None, self.KEPT_ROW_MESSAGE)
+                    refused.append(message)
+        if refused:
+            raise ValidationError(refused)
+        super().clean()
 
 
 class LetterSentForm(forms.Form):
@@ -244,7 +302,7 @@ class LetterSentForm(forms.Form):
     response_due_on = forms.DateField(
         label="Response due on", required=False, help_text="YYYY-MM-DD; leave blank when none is given."
     )
-    note = forms.CharField(label="Note", required=False, max_length=500)
+    note = forms.CharField(label="Note", required=False, max_length=services.STATUS_NOTE_MAX_LENGTH)
     source = forms.ModelChoiceField(
         queryset=Source.objects.all(),
         required=False,

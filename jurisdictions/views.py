@@ -14,9 +14,9 @@ from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from geography.models import Place
 from psp_tracker.middleware import client_ip
@@ -224,7 +224,14 @@ def jurisdiction_list(request):
                 (
                     "page",
                     "Page",
-                    [f"There is no page {raw_page}: this list has {pages} page{pluralize(pages)}."],
+                    [
+                        ngettext(
+                            "There is no page %(page)s: this list has %(count)d page.",
+                            "There is no page %(page)s: this list has %(count)d pages.",
+                            pages,
+                        )
+                        % {"page": raw_page, "count": pages}
+                    ],
                 )
             ]
             status = 404

@@ -7,6 +7,8 @@ from tests.factories import EnrollmentFactory, JurisdictionFactory, SourceFactor
 
 pytestmark = pytest.mark.django_db
 
+HOLD = "Honor a written DHS request to hold a person up to 48 hours past release"
+
 
 def inline_data(enrollment, answers, **fields):
     """POST data for the enrollment change form, with its answer and history inlines."""
@@ -81,10 +83,48 @@ def test_admin_refuses_participating_while_an_answer_is_not_yes(admin_client):
     )
     response = admin_client.post(url, data)
     assert response.status_code == 200
-    assert "not yet: hold_request" in response.content.decode()
+    assert f"1 requirement is not yet: “{HOLD}”." in response.content.decode()
     enrollment.refresh_from_db()
     assert enrollment.status == "letter_sent"
     assert not StatusChange.objects.exists()
+
+
+def test_a_refused_status_says_why_at_the_top_by_title_and_marks_the_rows_to_fix(admin_client):
+    """Issue 19: the reason comes first on the page, names requirements by their titles, and the
+    answers that stop the status are marked where they are, each linked from the top."""
+    enrollment = EnrollmentFactory(status="letter_sent")
+    url = reverse("admin:jurisdictions_enrollment_change", args=[enrollment.pk])
+    data = inline_data(enrollment, {"facility_access": "yes"}, status="participating")
+    response = admin_client.post(url, data)
+    content = response.content.decode()
+    top = content[content.index('id="refusal"') : content.index('class="errornote">')]
+    assert content.index('id="refusal"') < content.index('id="id_status"')
+    assert "Nothing was saved." in top
+    assert "2 requirements are not yet: “At least 48 hours&#x27; notice of a release" in top
+    assert f"“{HOLD}”.</li>" in top
+    assert "release_notice" not in top and "hold_request" not in top  # titles, not codes
+    assert "2 rows are marked below; correct them:" in top
+    assert '<a href="#certifications-1">' in top and '<a href="#certifications-2">' in top
+    rows = response.context["inline_admin_formsets"][0].formset.forms
+    assert [dict(f.errors) for f in rows] == [
+        {},
+        {"answer": ["Must be yes for the status participating."]},
+        {"answer": ["Must be yes for the status participating."]},
+    ]
+    assert content.count('<div class="form-row errors field-answer">') == 2
+
+
+def test_a_new_enrollment_refused_by_the_rule_says_why_at_the_top(admin_client, psp):
+    response = admin_client.post(
+        reverse("admin:jurisdictions_enrollment_add"),
+        {"jurisdiction": JurisdictionFactory().pk, "program": psp.pk, "status": "participating"},
+    )
+    (line,) = response.context["refusal"]
+    assert (line["label"], line["anchor"]) == ("Status", "id_status")
+    assert line["message"].startswith(
+        "Status cannot be participating until every requirement is answered yes; 3 requirements are "
+        "not yet: “DHS access to correctional and detention facilities to meet people held there”, "
+    )
 
 
 def test_admin_admits_with_every_answer_yes_and_records_the_staff_user(admin_client, admin_user):
@@ -111,7 +151,7 @@ def test_admin_refuses_to_drop_an_answer_of_a_participating_enrollment(admin_cli
     enrollment = EnrollmentFactory(status="participating")
     url = reverse("admin:jurisdictions_enrollment_change", args=[enrollment.pk])
     response = admin_client.post(url, inline_data(enrollment, {"release_notice": "no"}))
-    assert "not yet: release_notice" in response.content.decode()
+    assert "1 requirement is not yet: “At least 48 hours&#x27; notice" in response.content.decode()
     assert enrollment.certifications.get(requirement__code="release_notice").answer == "yes"
 
 
@@ -138,7 +178,7 @@ def test_admin_refuses_a_new_enrollment_that_starts_participating(admin_client, 
         {"jurisdiction": jurisdiction.pk, "program": psp.pk, "status": "participating"},
     )
     assert response.status_code == 200
-    assert "not yet: facility_access, release_notice, hold_request" in response.content.decode()
+    assert f"“{HOLD}”." in response.content.decode()
     assert not Enrollment.objects.exists()
 
 
@@ -285,7 +325,7 @@ def test_admit_action_admits_the_rows_that_pass_and_names_each_refused_row(admin
     assert "Admitted as participating: 1 — Stockton, CA in psp." in content
     assert (
         "Refused Albuquerque, NM in psp: Status cannot be participating until every requirement is "
-        "answered yes; not yet: hold_request." in content
+        f"answered yes; 1 requirement is not yet: “{HOLD}”." in content
     )
     assert dict(Enrollment.objects.values_list("jurisdiction__name", "status")) == {
         "Stockton": "participating",
@@ -452,3 +492,89 @@ def test_the_enrollment_history_also_shows_every_change_of_its_answers(admin_cli
         ("+", "system", "unknown"),
     ]
     assert "<li><strong>answer:</strong> unknown → yes</li>" in response.content.decode()
+
+
+# -- a status change's note and source (issue 19) ------------------------------------------------
+
+
+def test_a_status_change_keeps_the_note_and_source_given_on_the_form(admin_client, admin_user):
+    enrollment = EnrollmentFactory(status="pending", jurisdiction=JurisdictionFactory(name="Baltimore"))
+    letter = SourceFactory(title="Letter to Baltimore")
+    url = reverse("admin:jurisdictions_enrollment_change", args=[enrollment.pk])
+    data = inline_data(
+        enrollment,
+        {},
+        status="letter_sent",
+        letter_sent_on="2017-08-03",
+        source=letter.pk,
+        no_source="",
+        status_note="  Letter of 3 August, signed by the Acting Director.  ",
+    )
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    change = StatusChange.objects.get()
+    assert (change.to_status, change.note, change.source, change.changed_by) == (
+        "letter_sent",
+        "Letter of 3 August, signed by the Acting Director.",
+        letter,
+        admin_user,
+    )
+    # Shown in the admin's status history and on the public page's timeline.
+    assert "Letter of 3 August, signed by the Acting Director." in admin_client.get(url).content.decode()
+    public = admin_client.get(enrollment.jurisdiction.get_absolute_url()).content.decode()
+    assert "Letter of 3 August, signed by the Acting Director." in public
+    assert "Letter to Baltimore" in public
+
+
+def test_the_status_fields_come_together_on_the_form(admin_client):
+    enrollment = EnrollmentFactory(status="pending")
+    response = admin_client.get(reverse("admin:jurisdictions_enrollment_change", args=[enrollment.pk]))
+    fieldsets = dict(response.context["adminform"].fieldsets)
+    assert fieldsets["Status and its change"]["fields"] == [
+        "status",
+        "source",
+        "no_source",
+        "status_note",
+        "correction_of",
+        "correction_reason",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"source": "999999", "no_source": ""}, "source", "Select a valid choice."),
+        ({"status_note": "n" * 2001}, "status_note", "at most 2000 characters (it has 2001)"),
+        ({"status": "pending", "status_note": "Called the city."}, "status_note", "the status is unchanged"),
+    ],
+    ids=["a source that is no document", "a note over the limit", "a note without a status change"],
+)
+def test_a_bad_note_or_source_is_refused_on_its_field(admin_client, fields, field, message):
+    enrollment = EnrollmentFactory(status="pending")
+    url = reverse("admin:jurisdictions_enrollment_change", args=[enrollment.pk])
+    data = inline_data(enrollment, {}, status="letter_sent", letter_sent_on="2017-08-03")
+    data.update(fields)
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == [field]
+    assert message in errors[field][0]
+    assert field in [line["anchor"].removeprefix("id_") for line in response.context["refusal"]]
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.version) == ("pending", 1)
+    assert not StatusChange.objects.exists()
+
+
+def test_a_new_enrollment_records_its_note_with_its_first_status(admin_client, psp):
+    jurisdiction = JurisdictionFactory()
+    response = admin_client.post(
+        reverse("admin:jurisdictions_enrollment_add"),
+        {
+            "jurisdiction": jurisdiction.pk,
+            "program": psp.pk,
+            "status": "pending",
+            "status_note": "Named by DOJ.",
+        },
+    )
+    assert response.status_code == 302
+    assert StatusChange.objects.get().note == "Named by DOJ."

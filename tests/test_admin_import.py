@@ -112,7 +112,7 @@ def test_a_bad_file_shows_each_error_with_its_line_and_offers_no_confirm(reviewe
     assert [(line, column) for line, column, _ in job.errors] == [(3, "state"), (4, "status")]
     content = response.content.decode()
     assert "“XX” is not a USPS state or territory code" in content
-    assert "not yet: release_notice" in content
+    assert "1 requirement is not yet: “At least 48 hours&#x27; notice of a release" in content
     assert 'name="confirm"' not in content
     assert confirm(reviewer_client, job).status_code == 302  # refused, with a message
     assert counts() == (0, 0, 0)

@@ -111,6 +111,24 @@ def test_a_daily_subscription_gets_at_most_one_message_a_day(smtp, towns):
     assert "pending -> letter_sent" in smtp.messages[1].get_content()
 
 
+def test_the_digest_subject_counts_its_changes_in_good_english(smtp, towns):
+    subscription = EmailSubscriptionFactory(frequency="immediate", filter_query="state=CA")
+    email_service.email_confirm(subscription=subscription)
+    stockton = towns["stockton"]
+    set_status(stockton, "pending")
+    run_worker_once()
+    smtp.wait_for(1)
+    for status in ("letter_sent", "pending"):
+        stockton.refresh_from_db()
+        set_status(stockton, status)
+    run_worker_once()
+    first, second = smtp.wait_for(2)
+    assert (first["Subject"], second["Subject"]) == (
+        "PSP Tracker: 1 change in your list",
+        "PSP Tracker: 2 changes in your list",
+    )
+
+
 def test_a_bad_filter_is_refused_with_the_parameter_named(client, smtp):
     response = client.get(reverse("alerts:subscribe") + "?state=XX")
     assert response.status_code == 400

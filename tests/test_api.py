@@ -533,7 +533,7 @@ def test_a_page_beyond_the_end_is_a_json_404(client, cities):
     assert client.get(f"{LIST}?page=1").status_code == 200
     response = client.get(f"{LIST}?page=2")
     assert response.status_code == 404
-    assert detail_of(response) == "Page 2 does not exist: there are 1 page(s) of 50 result(s)."
+    assert detail_of(response) == "Page 2 does not exist: there is 1 page (50 results a page)."
     assert client.get(f"{LIST}?page=99999999999999999999").status_code == 404
     assert client.get(f"{LIST}?page={'9' * 5000}").status_code == 404
     assert client.get(f"{LIST}?page=0001").status_code == 200

@@ -24,6 +24,7 @@ from tests.factories import EnrollmentFactory, JurisdictionFactory, StatusChange
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
+SECURITY = [{"tokenAuth": []}, {"cookieAuth": []}]
 
 
 @pytest.fixture
@@ -92,21 +93,46 @@ def test_reading_needs_no_token_and_the_only_writes_are_the_staff_ones(schema):
     writes = {}
     for path, operations in schema["paths"].items():
         if path.startswith("/api/v1/webhooks/"):
-            # A partner's own subscriptions: every method needs the token (tests/test_alerts_api.py).
-            assert all({} not in operation["security"] for operation in operations.values()), path
-            continue
+            continue  # a partner's own subscriptions: the next test
         if "get" in operations:
             assert operations["get"]["security"] == [], path  # public: no padlock
         for method, operation in operations.items():
             if method != "get":
                 writes.setdefault(path, []).append(method)
-                assert operation["security"] and {} not in operation["security"], (method, path)
+                assert operation["security"] == SECURITY, (method, path)
     assert writes == {
         "/api/v1/certifications/{id}/": ["patch"],
         "/api/v1/enrollments/": ["post"],
         "/api/v1/enrollments/{id}/": ["patch"],
         "/api/v1/jurisdictions/": ["post"],
     }
+
+
+def test_the_padlock_shows_exactly_where_a_token_is_needed(schema, client):
+    """Issue 19: the docs put a padlock on an operation whose `security` lists a requirement. The
+    public reads list none; every write, and every operation of a partner's own webhooks (reads
+    included: they need the token, tests/test_alerts_api.py), lists the token and the session."""
+    security = {
+        (method, path): operation["security"]
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    }
+    public = {key for key, value in security.items() if value == []}
+    assert public == {
+        ("get", "/api/v1/certifications/{id}/"),
+        ("get", "/api/v1/enrollments/{id}/"),
+        ("get", "/api/v1/jurisdictions/"),
+        ("get", "/api/v1/jurisdictions/{slug}/"),
+        ("get", "/api/v1/programs/"),
+        ("get", "/api/v1/programs/{slug}/"),
+        ("get", "/api/v1/status-changes/"),
+    }
+    assert all(value == SECURITY for key, value in security.items() if key not in public)
+    assert security[("get", "/api/v1/webhooks/")] == SECURITY
+    # What the schema says is what the API does: a public read answers without a token, a
+    # padlocked one refuses.
+    assert client.get(f"{API}/programs/").status_code == 200
+    assert client.get(f"{API}/webhooks/").status_code == 401
 
 
 def test_every_parameter_and_field_has_a_description(schema):

@@ -70,8 +70,10 @@ def test_a_reviewer_takes_stockton_to_participating_through_the_urls_of_the_payl
     assert refused.status_code == 400
     assert errors_of(refused) == {
         "status": [
-            "Status cannot be participating until every requirement is answered yes; "
-            "not yet: facility_access, release_notice, hold_request."
+            "Status cannot be participating until every requirement is answered yes; 3 requirements "
+            "are not yet: “DHS access to correctional and detention facilities to meet people held "
+            "there”, “At least 48 hours' notice of a release, where possible, when DHS asks”, “Honor "
+            "a written DHS request to hold a person up to 48 hours past release”."
         ]
     }
 
@@ -281,7 +283,7 @@ def test_a_new_enrollment_cannot_start_participating(reviewer):
         format="json",
     )
     assert response.status_code == 400
-    assert "not yet: facility_access, release_notice, hold_request" in errors_of(response)["status"][0]
+    assert "3 requirements are not yet: “DHS access" in errors_of(response)["status"][0]
     assert not Enrollment.objects.exists()
 
 

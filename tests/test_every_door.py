@@ -24,7 +24,7 @@ DOORS = ["admin", "api", "importer", "admin_import"]
 VIA = {"admin": "admin", "api": "api", "importer": "import", "admin_import": "import"}
 # What each refusal says, in every door's words (the model's validators and the services' messages).
 REASONS = {
-    "rule": "not yet: facility_access, release_notice, hold_request",
+    "rule": "3 requirements are not yet: “DHS access to correctional and detention facilities",
     "role": "Only reviewers can set an enrollment to participating",
     "too_long": "at most 10000 characters",
     "not_web": "web address starting with http:// or https://",

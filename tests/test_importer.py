@@ -159,7 +159,7 @@ BAD_ROWS = [
     ({"joined_on": "20/06/2017"}, "joined_on", "not a date"),
     ({"joined_on": "2017-02-30"}, "joined_on", "not a date"),
     ({"program": "nope"}, "program", "No program"),
-    ({"hold_request": "no"}, "status", "not yet: hold_request"),
+    ({"hold_request": "no"}, "status", "1 requirement is not yet: “Honor a written DHS request"),
     ({"release_notice": "perhaps"}, "release_notice", "not an answer"),
     ({"geoid": "47-48"}, "geoid", "GEOID"),
     ({"ocd_id": "memphis"}, "ocd_id", "Open Civic Data"),
@@ -364,3 +364,12 @@ def test_a_small_import_leaves_statistics_to_autovacuum():
     models = (Jurisdiction, Enrollment, Certification)
     assert import_jurisdictions(GOOD).applied
     assert _tables_with_statistics(models) == set()
+
+
+def test_the_import_command_counts_the_errors_in_good_english(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "bad.csv"
+    path.write_text("name,state\nMemphis,ZZ\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"^1 error in .*bad\.csv; nothing was imported\.$"):
+        call_command("import_jurisdictions", str(path))

@@ -102,8 +102,9 @@ def test_participating_requires_every_requirement_answered_yes():
     )
     errors = enrollment.rule_errors(status="participating")
     assert errors == [
-        "Status cannot be participating until every requirement is answered yes; "
-        "not yet: release_notice, hold_request."
+        "Status cannot be participating until every requirement is answered yes; 2 requirements "
+        "are not yet: “At least 48 hours' notice of a release, where possible, when DHS asks”, "
+        "“Honor a written DHS request to hold a person up to 48 hours past release”."
     ]
     with pytest.raises(ValidationError) as exc:
         enrollment.check_rule(status="participating")
@@ -131,9 +132,11 @@ def test_other_statuses_do_not_need_answers():
 
 def test_rule_follows_the_programs_own_requirements():
     program = ProgramFactory()
-    RequirementFactory(program=program, code="grant_condition")
+    RequirementFactory(program=program, code="grant_condition", title="A grant condition")
     enrollment = EnrollmentFactory(program=program)
-    assert enrollment.rule_errors(status="participating")[0].endswith("not yet: grant_condition.")
+    assert enrollment.rule_errors(status="participating")[0].endswith(
+        "1 requirement is not yet: “A grant condition”."
+    )
 
 
 def test_certification_requirement_must_belong_to_the_enrollments_program():

@@ -27,7 +27,7 @@ def test_set_status_refuses_participating_until_every_answer_is_yes(reviewer):
         services.enrollment_set_status(
             enrollment=enrollment, status="participating", user=reviewer, via="api"
         )
-    assert "facility_access, release_notice, hold_request" in exc.value.message_dict["status"][0]
+    assert "3 requirements are not yet: “DHS access" in exc.value.message_dict["status"][0]
     enrollment.refresh_from_db()
     assert enrollment.status == "letter_sent"
     assert not StatusChange.objects.exists()
@@ -165,7 +165,7 @@ def test_certification_update_refuses_to_unsettle_a_participating_enrollment(edi
     certification = enrollment.certifications.get(requirement__code="hold_request")
     with pytest.raises(ValidationError) as exc:
         services.certification_update(certification=certification, user=editor, via="api", answer="no")
-    assert "not yet: hold_request" in exc.value.messages[0]
+    assert "1 requirement is not yet: “Honor a written DHS request" in exc.value.messages[0]
     certification.refresh_from_db()
     assert (certification.answer, certification.version) == ("yes", 1)
 
@@ -376,3 +376,21 @@ def test_restoring_a_program_brings_back_its_requirements(reviewer):
     assert (restored.slug, len(records)) == ("ppp", 3)
     assert sorted(Requirement.objects.filter(program_id=pk).values_list("code", flat=True)) == sorted(codes)
     assert services.deleted_records(Requirement) == []
+
+
+def test_a_status_change_note_over_the_limit_is_refused_and_nothing_is_saved(reviewer):
+    enrollment = EnrollmentFactory(status="pending")
+    with pytest.raises(ValidationError) as exc:
+        services.enrollment_mark_letter_sent(
+            enrollment=enrollment,
+            letter_sent_on=datetime.date(2017, 8, 3),
+            note="n" * (services.STATUS_NOTE_MAX_LENGTH + 1),
+            user=reviewer,
+            via="api",
+        )
+    assert exc.value.message_dict == {
+        "note": ["A status change's note has at most 2000 characters (it has 2001)."]
+    }
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.version) == ("pending", 1)
+    assert not StatusChange.objects.exists()

@@ -108,10 +108,16 @@ def test_a_requirement_added_in_the_program_admin_keeps_the_rule(enrolled, admin
     data[f"requirements-{n}-DELETE"] = "on"
     response = admin_client.post(url, data)
     assert response.status_code == 200
-    # The admin's own check of protected rows words it, before `services.requirement_delete` would.
-    assert "Deleting requirement psp: Data sharing would require deleting the following protected" in str(
-        response.context["errors"]
-    )
+    # Our reason (issue 12), not Django's list of protected rows; the row is marked and linked.
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert formset.non_form_errors() == [
+        "“Data sharing” cannot be removed: 2 enrollments have an answer to it. Answers are never "
+        "deleted with their requirement; keep the requirement (you may reword it)."
+    ]
+    assert formset.forms[n].non_field_errors() == ["Not removed: enrollments have answered this requirement."]
+    assert "protected" not in str(response.context["errors"])
+    top = [line["message"] for line in response.context["refusal"]]
+    assert top == [formset.non_form_errors()[0], "1 row is marked below; correct it:"]
     assert Requirement.objects.filter(code="data_sharing").exists()
     assert_the_rule_holds()
 
@@ -121,6 +127,16 @@ def test_a_requirement_with_answers_is_not_removed(enrolled):
     with pytest.raises(ValidationError, match="cannot be removed: 2 enrollments have an answer"):
         services.requirement_delete(requirement=requirement, user=None, via="system")
     assert Certification.objects.filter(requirement=requirement).count() == 2
+
+
+def test_the_refusal_to_remove_a_requirement_counts_its_answers_in_good_english(db):
+    requirement = services.requirement_create(
+        program=ProgramFactory(slug="new"), user=None, via="system", code="a", title="Alpha", text="A"
+    )
+    EnrollmentFactory(program=requirement.program)
+    assert services.requirement_delete_error(requirement).startswith(
+        "“Alpha” cannot be removed: 1 enrollment has an answer to it."
+    )
 
 
 def test_a_requirement_nobody_answered_is_removed():

@@ -121,7 +121,8 @@ def test_the_service_raises_a_duplicate_record_error_not_an_integrity_error(db):
     assert list(caught.value.message_dict) == ["slug"]
 
 
-def test_an_admin_create_that_loses_the_race_says_the_record_exists(admin_client):
+def test_an_admin_create_that_loses_the_race_says_so_on_the_field(admin_client):
+    """Issue 12: the refusal is an error of the field that names the twin, on the form as typed."""
     with TwinCreatedMeanwhile(
         Jurisdiction, lambda: Jurisdiction(name="Memphis", state="TN", slug="memphis-tn")
     ):
@@ -137,11 +138,44 @@ def test_an_admin_create_that_loses_the_race_says_the_record_exists(admin_client
                 },
                 **{"enrollments-TOTAL_FORMS": 0, "enrollments-INITIAL_FORMS": 0},
             },
-            follow=True,
         )
     assert response.status_code == 200
-    assert "Nothing was saved: A jurisdiction with the slug “memphis-tn”" in response.content.decode()
+    form = response.context["adminform"].form
+    assert form.errors == {
+        "slug": ["A jurisdiction with the slug “memphis-tn” or this GEOID exists already."]
+    }
+    assert form["name"].value() == "Memphis"  # what was typed is kept
+    assert [(line["label"], line["anchor"]) for line in response.context["refusal"]] == [("Slug", "id_slug")]
+    assert not list(response.context["messages"])  # no banner besides the form's own
     assert Jurisdiction.objects.count() == 0  # the stand-in twin went with our savepoint (see below)
+
+
+def test_an_admin_enrollment_create_that_loses_the_race_says_so_on_the_program(admin_client):
+    program = psp()
+    memphis = JurisdictionFactory(name="Memphis", state="TN")
+    with TwinCreatedMeanwhile(Enrollment, lambda: Enrollment(jurisdiction=memphis, program=program)):
+        response = admin_client.post(
+            reverse("admin:jurisdictions_enrollment_add"),
+            {"jurisdiction": memphis.pk, "program": program.pk, "status": "pending"},
+        )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "program": ["“Memphis, TN” is already enrolled in “psp”."]
+    }
+    assert Enrollment.objects.count() == 0
+
+
+def test_an_admin_enrollment_that_exists_is_refused_on_the_program_in_the_services_words(admin_client):
+    existing = EnrollmentFactory(status="pending", jurisdiction=JurisdictionFactory(name="Memphis"))
+    response = admin_client.post(
+        reverse("admin:jurisdictions_enrollment_add"),
+        {"jurisdiction": existing.jurisdiction_id, "program": existing.program_id, "status": "pending"},
+    )
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors == {"program": ["“Memphis, TN” is already enrolled in “psp”."]}
+    assert not form.non_field_errors()
+    assert Enrollment.objects.count() == 1
 
 
 @pytest.mark.parametrize("method", ["patch", "post"])

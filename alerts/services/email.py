@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from ..models import EmailSubscription, Event
 from .events import request_delivery
@@ -120,7 +121,12 @@ def digests_send(*, now=None):
             if events:
                 _send(
                     locked,
-                    subject=f"PSP Tracker: {len(events)} change{'s' if len(events) != 1 else ''} in your list",
+                    subject=ngettext(
+                        "PSP Tracker: %(count)d change in your list",
+                        "PSP Tracker: %(count)d changes in your list",
+                        len(events),
+                    )
+                    % {"count": len(events)},
                     template="alerts/email_digest.txt",
                     context={
                         "events": events[:MAX_EVENTS_PER_MESSAGE],

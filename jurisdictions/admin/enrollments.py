@@ -141,11 +141,26 @@ class EnrollmentAdmin(AuditedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["jurisdiction", "program"] if obj else []
 
-    def get_fields(self, request, obj=None):
-        fields = ["jurisdiction", "program", *services.ENROLLMENT_FIELDS]
+    def get_fieldsets(self, request, obj=None):
+        """The status with what is recorded with its change (its source, a note, or the record it
+        corrects) in one group, so that a change of status is entered with its evidence."""
+        status = ["status", "source", "status_note"]
         if obj is not None:
-            fields += ["no_source", "correction_of", "correction_reason"]
-        return [*fields, "opened_version"]
+            status[2:2] = ["no_source"]
+            status += ["correction_of", "correction_reason"]
+        details = [f for f in services.ENROLLMENT_FIELDS if f not in status]
+        return [
+            (None, {"fields": ["jurisdiction", "program"]}),
+            (
+                "Status and its change",
+                {
+                    "fields": status,
+                    "description": "A new status cites the document that reports it; the source and "
+                    "the note are kept with the change in the enrollment's timeline.",
+                },
+            ),
+            ("Dates and details", {"fields": [*details, "opened_version"]}),
+        ]
 
     def get_inlines(self, request, obj):
         return self.inlines if obj else []
@@ -172,6 +187,7 @@ class EnrollmentAdmin(AuditedAdmin):
             program=form.cleaned_data["program"],
             user=request.user,
             via=VIA,
+            note=form.cleaned_data.get("status_note", ""),
             **values,
         )
         obj.pk, obj.version, obj._state.adding = created.pk, created.version, False
@@ -206,6 +222,7 @@ class EnrollmentAdmin(AuditedAdmin):
             via=VIA,
             expected_version=form.cleaned_data["opened_version"],
             certifications=answers,
+            note=form.cleaned_data.get("status_note", ""),
             **correction,
             **values,
         )

@@ -10,6 +10,7 @@ Kept out of views.py because settings name it in DEFAULT_PAGINATION_CLASS, which
 """
 
 from django.core.paginator import InvalidPage
+from django.utils.translation import ngettext
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -78,8 +79,12 @@ class ApiPagination(PageNumberPagination):
             self.page = paginator.page(number)
         except InvalidPage:
             raise NotFound(
-                f"Page {number} does not exist: there are {paginator.num_pages} page(s) of "
-                f"{page_size} result(s)."
+                ngettext(
+                    "Page %(number)s does not exist: there is %(count)d page (%(size)d results a page).",
+                    "Page %(number)s does not exist: there are %(count)d pages (%(size)d results a page).",
+                    paginator.num_pages,
+                )
+                % {"number": number, "count": paginator.num_pages, "size": page_size}
             ) from None
         self.display_page_controls = paginator.num_pages > 1
         return list(self.page)

@@ -139,13 +139,20 @@ def _problem_response(description):
 def complete_contract(result, generator, request, public):
     """What every operation shares, written once: problem-details error responses, the conditional
     request headers and 304, empty filter values, the JSON-only request bodies that refuse unknown
-    fields, and no security requirement on reads (anyone may read)."""
+    fields, and the security of each operation as its permissions decide it: none where anyone may
+    call it (no padlock in the docs), the token or the session where one is needed."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = PROBLEM_SCHEMA
     schemas["ProblemError"] = PROBLEM_ERROR_SCHEMA
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             read = method in ("get", "head")
+            # drf-spectacular adds the empty requirement {} where the view's permissions let anyone
+            # in (IsAuthenticatedOrReadOnly on a read, AllowAny): a token is then accepted but not
+            # needed, which the docs show best as no requirement at all. A partner's webhooks need
+            # the token to be read too, so the method alone cannot decide it.
+            public = {} in operation.get("security", [])
+            operation["security"] = [] if public else SECURITY_SCHEMES
             responses = operation.setdefault("responses", {})
             for code, description in (READ_ERRORS if read else WRITE_ERRORS).items():
                 responses.setdefault(code, {"description": description})
@@ -156,7 +163,6 @@ def complete_contract(result, generator, request, public):
                         problem["headers"] = response["headers"]
                     responses[code] = problem
             if read:
-                operation["security"] = []  # public: no padlock, no token needed
                 parameters = operation.setdefault("parameters", [])
                 parameters.extend(CONDITIONAL_READ)
                 for code, response in responses.items():
@@ -175,7 +181,6 @@ def complete_contract(result, generator, request, public):
                             **PARAMETER_CONSTRAINTS[parameter["name"]],
                         }
             else:
-                operation["security"] = SECURITY_SCHEMES
                 for parameter in operation.get("parameters", []):
                     if parameter["in"] == "header" and parameter["name"] == "If-Match":
                         # Blank is the same as absent: 428 (writes.py).

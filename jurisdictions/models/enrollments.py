@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from .base import (
     NOTES_MAX_LENGTH,
@@ -155,20 +156,35 @@ class Enrollment(TimeStampedModel):
         return [r for r in self.program.requirements.all() if current.get(r.pk) != Certification.Answer.YES]
 
     @classmethod
+    def unmet_of(cls, *, status, requirements, answers):
+        """The requirements that stop `status`: for participating, those not answered yes
+        (`answers` maps requirement id to answer); none for any other status."""
+        if status != cls.Status.PARTICIPATING:
+            return []
+        return [r for r in requirements if answers.get(r.pk) != Certification.Answer.YES]
+
+    @classmethod
     def participation_errors(cls, *, status, requirements, answers):
         """THE participating rule, written once: the admin, the API and the importer all call it.
 
         `requirements` are the program's requirements, `answers` maps requirement id to answer.
-        Returns a list of messages, empty when the enrollment may have `status`.
+        Returns a list of messages, empty when the enrollment may have `status`. The message names
+        the requirements by their titles (what staff read on the form); the field it belongs to
+        (`status`) is the machine-readable part.
         """
-        if status != cls.Status.PARTICIPATING:
-            return []
-        unmet = [r.code for r in requirements if answers.get(r.pk) != Certification.Answer.YES]
+        unmet = cls.unmet_of(status=status, requirements=requirements, answers=answers)
         if not unmet:
             return []
+        titles = ", ".join(f"“{r.title}”" for r in unmet)
         return [
-            "Status cannot be participating until every requirement is answered yes; "
-            f"not yet: {', '.join(unmet)}."
+            ngettext(
+                "Status cannot be participating until every requirement is answered yes; "
+                "%(count)d requirement is not yet: %(titles)s.",
+                "Status cannot be participating until every requirement is answered yes; "
+                "%(count)d requirements are not yet: %(titles)s.",
+                len(unmet),
+            )
+            % {"count": len(unmet), "titles": titles}
         ]
 
     def rule_errors(self, *, status=None, answers=None):
@@ -364,7 +380,8 @@ class Certification(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.enrollment}: {self.requirement.code} = {self.answer}"
+        # Staff read the requirement's title (the admin's answer rows are headed by this).
+        return f"{self.enrollment}: {self.requirement.title}: {self.get_answer_display()}"
 
     @property
     def effective_on(self):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from alerts.services import events
 from alerts.services.events import events_record
@@ -19,6 +20,8 @@ from ..cache import note_write
 from ..models import Enrollment, StatusChange
 
 ADMIT_PERMISSION = "jurisdictions.admit_enrollment"
+# A status change's note (shown publicly in the timeline and the feed), as long as a correction's reason.
+STATUS_NOTE_MAX_LENGTH = 2000
 PARTICIPATING = Enrollment.Status.PARTICIPATING
 ENROLLMENT_FIELDS = (
     "status",
@@ -96,6 +99,11 @@ def check_status_permission(*, user, from_status, to_status):
 def participation_errors(*, status, requirements, answers):
     """The rule (see `Enrollment.participation_errors`): messages, empty when `status` may stand."""
     return Enrollment.participation_errors(status=status, requirements=requirements, answers=answers)
+
+
+def participation_unmet(*, status, requirements, answers):
+    """The requirements that stop `status` (the rows a form marks), empty when it may stand."""
+    return Enrollment.unmet_of(status=status, requirements=requirements, answers=answers)
 
 
 def joined_on_for(*, from_status, to_status, joined_on, stored_joined_on=None, today=None):
@@ -213,6 +221,14 @@ def status_change_values(
     FROM_ROW the source written in the same row (an import's row). A correction names the record
     it corrects and why; it is shown on that record, not as a new event."""
     to_status = enrollment.status if to_status is None else to_status
+    note = (note or "").strip()
+    if len(note) > STATUS_NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "note": gettext("A status change's note has at most %(limit)d characters (it has %(n)d).")
+                % {"limit": STATUS_NOTE_MAX_LENGTH, "n": len(note)}
+            }
+        )
     if correction_of_id is not None and not correction_reason.strip():
         raise ValidationError({"correction_reason": "Say why the earlier record was wrong."})
     return {

@@ -20,6 +20,12 @@ from .common import (
 )
 
 
+def enrollment_exists_message(*, jurisdiction, program):
+    """Why a second enrollment of the pair is refused (the admin's form and a create that lost
+    the race say the same)."""
+    return f"“{jurisdiction}” is already enrolled in “{program.slug}”."
+
+
 @transaction.atomic
 def enrollment_create(*, jurisdiction, program, user, via, note="", **fields):
     """Enrol a jurisdiction in a program with one unknown answer per requirement.
@@ -38,7 +44,7 @@ def enrollment_create(*, jurisdiction, program, user, via, note="", **fields):
         enrollment,
         user=user,
         via=via,
-        exists={"program": f"“{jurisdiction}” is already enrolled in “{program.slug}”."},
+        exists={"program": enrollment_exists_message(jurisdiction=jurisdiction, program=program)},
     )
     certifications_create_missing(enrollment=enrollment, user=user, via=via)
     status_change_record(

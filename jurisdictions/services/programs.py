@@ -9,6 +9,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import ngettext
 
 from alerts.services import events
 from alerts.services.events import events_record
@@ -105,11 +106,13 @@ def requirement_delete_error(requirement):
     """Why `requirement` cannot be removed, or None: answers are never deleted silently."""
     answers = Certification.objects.filter(requirement=requirement).count()
     if answers:
-        return (
-            f"“{requirement.code}” cannot be removed: {answers} enrollment"
-            f"{'s have' if answers != 1 else ' has'} an answer to it. Answers are never deleted "
-            "with their requirement; keep the requirement (you may reword it)."
-        )
+        return ngettext(
+            "“%(title)s” cannot be removed: %(count)d enrollment has an answer to it. Answers are "
+            "never deleted with their requirement; keep the requirement (you may reword it).",
+            "“%(title)s” cannot be removed: %(count)d enrollments have an answer to it. Answers are "
+            "never deleted with their requirement; keep the requirement (you may reword it).",
+            answers,
+        ) % {"title": requirement.title, "count": answers}
     return None
 
 

@@ -23,6 +23,7 @@ import random
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from jurisdictions import services
 from jurisdictions.db import stats
@@ -95,8 +96,14 @@ class Command(BaseCommand):
         real = Jurisdiction.objects.exclude(slug__startswith=SYNTHETIC_SLUG_PREFIX).count()
         if real and not force:
             raise CommandError(
-                f"This database holds {real} real (non-synthetic) jurisdiction(s); synthetic data would "
-                "mix with them. Use an empty database, or --force to add it anyway."
+                ngettext(
+                    "This database holds %(count)d real (non-synthetic) jurisdiction; synthetic data "
+                    "would mix with it. Use an empty database, or --force to add it anyway.",
+                    "This database holds %(count)d real (non-synthetic) jurisdictions; synthetic data "
+                    "would mix with them. Use an empty database, or --force to add it anyway.",
+                    real,
+                )
+                % {"count": real}
             )
         places = None
         if from_geography:

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from jurisdictions.transfer.importer import import_jurisdictions
 
@@ -27,6 +28,13 @@ class Command(BaseCommand):
         if not report.ok:
             for error in report.errors:
                 self.stderr.write(f"{path}: {error}")
-            raise CommandError(f"{len(report.errors)} error(s) in {path}; nothing was imported.")
+            raise CommandError(
+                ngettext(
+                    "%(count)d error in %(path)s; nothing was imported.",
+                    "%(count)d errors in %(path)s; nothing was imported.",
+                    len(report.errors),
+                )
+                % {"count": len(report.errors), "path": path}
+            )
         verb = "Would import" if dry_run else "Imported"
         self.stdout.write(self.style.SUCCESS(f"{verb} {path}: {report.summary()}."))
