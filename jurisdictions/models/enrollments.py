@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .base import (
     NOTES_MAX_LENGTH,
@@ -43,14 +44,14 @@ class EnrollmentQuerySet(models.QuerySet):
 
 
 class EnrollmentStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    LETTER_SENT = "letter_sent", "Letter sent"
-    PARTICIPATING = "participating", "Participating"
+    PENDING = "pending", _("Pending")
+    LETTER_SENT = "letter_sent", _("Letter sent")
+    PARTICIPATING = "participating", _("Participating")
 
 
 class EnrollmentSiteType(models.TextChoices):
-    DIAGNOSTIC = "diagnostic", "Diagnostic"
-    OPERATIONS = "operations", "Operations"
+    DIAGNOSTIC = "diagnostic", _("Diagnostic")
+    OPERATIONS = "operations", _("Operations")
 
 
 class Enrollment(TimeStampedModel):
@@ -226,16 +227,16 @@ class Enrollment(TimeStampedModel):
 
 
 class CertificationAnswer(models.TextChoices):
-    YES = "yes", "Yes"
-    NO = "no", "No"
-    NOT_APPLICABLE = "not_applicable", "Not applicable (does not run the facility)"
-    UNKNOWN = "unknown", "Unknown"
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable (does not run the facility)")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class CertificationLegalBasis(models.TextChoices):
-    STATUTE = "statute", "Statute"
-    REGULATION = "regulation", "Regulation"
-    POLICY = "policy", "Policy"
+    STATUTE = "statute", _("Statute")
+    REGULATION = "regulation", _("Regulation")
+    POLICY = "policy", _("Policy")
 
 
 def answers_summary(answers, *, of, kind="jurisdiction"):

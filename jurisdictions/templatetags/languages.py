@@ -1,0 +1,76 @@
+"""Issue 19: the same page in each language, for the switcher and the hreflang alternates.
+
+Plain links, no cookie: the language is in the address alone (English unprefixed, Spanish under
+/es/), so every cached page is right for everyone who asks for its address.
+"""
+
+from django import template
+from django.conf import settings
+from django.urls import translate_url
+from django.utils.translation import get_language, get_language_info
+
+register = template.Library()
+
+
+def _prefixed(path, code):
+    """The path in `code` by its prefix alone: for an address that resolves to nothing (a 404 page),
+    where translate_url gives the address back unchanged."""
+    default = settings.LANGUAGE_CODE
+    bare = path
+    for other, _ in settings.LANGUAGES:
+        if other != default and (path == f"/{other}" or path.startswith(f"/{other}/")):
+            bare = path[len(other) + 1 :] or "/"
+            break
+    return bare if code == default else f"/{code}{bare}"
+
+
+def alternates(request):
+    """[{code, name, url, absolute_url, current}] for each language, keeping the query string."""
+    full_path = request.get_full_path()
+    path, sep, query = full_path.partition("?")
+    current = get_language()
+    links = []
+    for code, _ in settings.LANGUAGES:
+        url = translate_url(full_path, code)
+        if url == full_path and code != current:
+            url = _prefixed(path, code) + sep + query
+        links.append(
+            {
+                "code": code,
+                "name": get_language_info(code)["name_local"],
+                "url": url,
+                "absolute_url": request.build_absolute_uri(url),
+                "current": code == current,
+            }
+        )
+    return links
+
+
+@register.simple_tag(takes_context=True)
+def language_alternates(context):
+    """The page in every language; none when rendered without a request (the 500 page)."""
+    request = context.get("request")
+    return alternates(request) if request is not None else []
+
+
+@register.filter
+def choice_labels(choices):
+    """ "a, b, c": the labels of (value, label) choices, in lower case, for a sentence."""
+    return ", ".join(str(label).lower() for _, label in choices)
+
+
+@register.simple_tag
+def localized(obj, field):
+    """`{% localized requirement "title" as title %}`: title.text, title.lang, title.official,
+    title.translated (jurisdictions/translation.py)."""
+    from jurisdictions.translation import localized as pick
+
+    return pick(obj, field)
+
+
+@register.filter
+def in_language(obj, field):
+    """`{{ program|in_language:"name" }}`: the text alone, in the page's language or English."""
+    from jurisdictions.translation import localized as pick
+
+    return pick(obj, field).text
