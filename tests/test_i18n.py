@@ -225,3 +225,8 @@ def test_staff_edit_the_spanish_beside_the_english_in_the_admin(admin_client, ps
     assert 'name="name_es"' in page and 'name="description_es"' in page
     assert 'name="requirements-0-title_es"' in page and 'name="requirements-0-text_es"' in page
     assert Program._meta.get_field("name_es").verbose_name == "name (Spanish)"
+
+
+def test_a_huge_parameter_is_not_carried_into_the_other_language_link(client):
+    page = client.get("/jurisdictions/", {"search": "y" * 5000}).content.decode()
+    assert '<link rel="alternate" hreflang="es" href="http://testserver/es/jurisdictions/">' in page

@@ -24,9 +24,16 @@ def _prefixed(path, code):
     return bare if code == default else f"/{code}{bare}"
 
 
+# A query value longer than this is not carried over (nor echoed): no filter takes one, and a page
+# must not repeat a huge parameter back (the list echoes at most 200 characters of a search).
+ECHO_MAX = 200
+
+
 def alternates(request):
     """[{code, name, url, absolute_url, current}] for each language, keeping the query string."""
     full_path = request.get_full_path()
+    if any(len(value) > ECHO_MAX for values in request.GET.lists() for value in values[1]):
+        full_path = request.path
     path, sep, query = full_path.partition("?")
     current = get_language()
     links = []
