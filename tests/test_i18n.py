@@ -230,3 +230,8 @@ def test_staff_edit_the_spanish_beside_the_english_in_the_admin(admin_client, ps
 def test_a_huge_parameter_is_not_carried_into_the_other_language_link(client):
     page = client.get("/jurisdictions/", {"search": "y" * 5000}).content.decode()
     assert '<link rel="alternate" hreflang="es" href="http://testserver/es/jurisdictions/">' in page
+
+
+def test_dates_are_worded_in_the_page_language(client, psp):
+    assert '<time datetime="2017-06-20">20 de junio de 2017</time>' in client.get("/es/").content.decode()
+    assert '<time datetime="2017-06-20">20 June 2017</time>' in client.get("/").content.decode()

@@ -81,3 +81,12 @@ def in_language(obj, field):
     from jurisdictions.translation import localized as pick
 
     return pick(obj, field).text
+
+
+@register.filter(expects_localtime=True)
+def long_date(value):
+    """A day in words in the page's language: "20 June 2017", "20 de junio de 2017"."""
+    from django.template.defaultfilters import date
+    from django.utils.translation import pgettext
+
+    return date(value, pgettext("date format", "j F Y"))
