@@ -4,6 +4,7 @@ per-version fragments that never serve one language for the other (in memory and
 import os
 import re
 import socket
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -39,15 +40,13 @@ def response_cache(request, settings):
             "default": {
                 "BACKEND": "psp_tracker.cache_backends.ResilientRedisCache",
                 "LOCATION": REDIS_URL,
-                "KEY_PREFIX": "psp-test-i18n",
+                # A prefix of its own rather than clear(), which would empty the whole shared
+                # database; what it leaves expires with the entries' timeout.
+                "KEY_PREFIX": f"psp-test-i18n-{uuid.uuid4().hex}",
                 "OPTIONS": dict(settings.REDIS_OPTIONS),
             },
         }
-    from django.core.cache import cache
-
-    cache.clear()
-    yield request.param
-    cache.clear()
+    return request.param
 
 
 @pytest.fixture
@@ -95,6 +94,11 @@ def test_accept_language_never_changes_an_unprefixed_page_nor_its_cached_copy(
     assert lang_of(asked_spanish) == "en"
     plain = client.get("/jurisdictions/")
     assert (plain["X-Cache"], plain.content) == ("hit", asked_spanish.content)
+    # LocaleMiddleware's Vary: Accept-Language on unprefixed pages is the same on a hit as on the
+    # miss, and the ETag does not depend on the header: a proxy or browser cache stays right.
+    assert "Accept-Language" in plain["Vary"] and plain["Vary"] == asked_spanish["Vary"]
+    assert plain["ETag"] == asked_spanish["ETag"]
+    assert client.get("/jurisdictions/", HTTP_IF_NONE_MATCH=plain["ETag"]).status_code == 304
     # The Spanish page is only at its own address, whatever the browser asks for.
     assert lang_of(client.get("/es/jurisdictions/", HTTP_ACCEPT_LANGUAGE="en")) == "es"
 
