@@ -239,3 +239,10 @@ def test_a_huge_parameter_is_not_carried_into_the_other_language_link(client):
 def test_dates_are_worded_in_the_page_language(client, psp):
     assert '<time datetime="2017-06-20">20 de junio de 2017</time>' in client.get("/es/").content.decode()
     assert '<time datetime="2017-06-20">20 June 2017</time>' in client.get("/").content.decode()
+
+
+def test_a_page_with_a_refused_host_or_too_many_parameters_still_renders_its_error(client, settings):
+    assert client.get("/es/", HTTP_HOST="evil.example").status_code == 400
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    query = "&".join(f"p{n}=1" for n in range(10))
+    assert client.get(f"/es/jurisdictions/?{query}").status_code == 400

@@ -6,6 +6,7 @@ Plain links, no cookie: the language is in the address alone (English unprefixed
 
 from django import template
 from django.conf import settings
+from django.core.exceptions import DisallowedHost, SuspiciousOperation
 from django.urls import translate_url
 from django.utils.translation import get_language, get_language_info
 
@@ -29,11 +30,26 @@ def _prefixed(path, code):
 ECHO_MAX = 200
 
 
+def _carried_path(request):
+    """The path and query string to carry over: the query only when it is one a page would echo."""
+    try:
+        if any(len(value) > ECHO_MAX for _, values in request.GET.lists() for value in values):
+            return request.path
+    except SuspiciousOperation:  # too many parameters: the page itself is a 400
+        return request.path
+    return request.get_full_path()
+
+
+def _absolute(request, url):
+    try:
+        return request.build_absolute_uri(url)
+    except DisallowedHost:  # the 400 page of a refused Host names no host of its choosing
+        return url
+
+
 def alternates(request):
     """[{code, name, url, absolute_url, current}] for each language, keeping the query string."""
-    full_path = request.get_full_path()
-    if any(len(value) > ECHO_MAX for values in request.GET.lists() for value in values[1]):
-        full_path = request.path
+    full_path = _carried_path(request)
     path, sep, query = full_path.partition("?")
     current = get_language()
     links = []
@@ -46,7 +62,7 @@ def alternates(request):
                 "code": code,
                 "name": get_language_info(code)["name_local"],
                 "url": url,
-                "absolute_url": request.build_absolute_uri(url),
+                "absolute_url": _absolute(request, url),
                 "current": code == current,
             }
         )
