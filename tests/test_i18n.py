@@ -246,3 +246,34 @@ def test_a_page_with_a_refused_host_or_too_many_parameters_still_renders_its_err
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
     query = "&".join(f"p{n}=1" for n in range(10))
     assert client.get(f"/es/jurisdictions/?{query}").status_code == 400
+
+
+def test_staff_save_a_spanish_title_through_the_program_admin(admin_client, admin_user, psp):
+    url = reverse("admin:jurisdictions_program_change", args=[psp.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data["name_es"] = "Alianza para la Seguridad Pública (PSP)"
+    requirements = list(psp.requirements.order_by("order", "code"))
+    data.update(
+        {"requirements-TOTAL_FORMS": len(requirements), "requirements-INITIAL_FORMS": len(requirements)}
+    )
+    data.update({"requirements-MIN_NUM_FORMS": 0, "requirements-MAX_NUM_FORMS": 1000})
+    for i, r in enumerate(requirements):
+        fields = {"id": r.pk, "program": psp.pk, "order": r.order, "code": r.code, "title": r.title}
+        fields.update({"text": r.text, "title_es": r.title_es, "text_es": r.text_es})
+        if r.code == "hold_request":
+            fields["title_es"] = "Retener hasta 48 horas a petición escrita del DHS"
+        data.update({f"requirements-{i}-{name}": value for name, value in fields.items()})
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    hold = Requirement.objects.get(program=psp, code="hold_request")
+    assert hold.title_es == "Retener hasta 48 horas a petición escrita del DHS"
+    assert hold.title == "Honor a written DHS request to hold a person up to 48 hours past release"
+    assert hold.history.latest().history_user == admin_user  # through the services, audited
+    assert Program.objects.get(pk=psp.pk).name_es == "Alianza para la Seguridad Pública (PSP)"
+    assert "<h3>Retener hasta 48 horas a petición escrita del DHS</h3>" in client_get_es(admin_client)
+
+
+def client_get_es(client):
+    client.logout()  # the public page, as a reader sees it
+    return client.get("/es/").content.decode()
