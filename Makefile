@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup seed lint format migrations-check check clean
+.PHONY: run test setup seed lint format migrations-check check clean messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,3 +46,9 @@ check: lint migrations-check
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+
+# The Spanish catalogue (README, "Languages"): collect the messages, then compile the .mo that is
+# committed beside the .po. Needs Debian's gettext (xgettext, msgfmt).
+messages: setup
+	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l es --no-location -i ".venv/*" -i "staticfiles/*" -i "tests/*" -i "locale/*"
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages -l es

@@ -1,12 +1,13 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import EmailSubscription
 
 
 class SubscribeForm(forms.Form):
-    email = forms.EmailField(label="Your e-mail address", max_length=254)
+    email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
     frequency = forms.ChoiceField(
-        label="How often",
+        label=_("How often"),
         choices=EmailSubscription.Frequency.choices,
         initial=EmailSubscription.Frequency.DAILY,
         widget=forms.RadioSelect,

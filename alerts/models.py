@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 def new_secret():
@@ -25,10 +26,10 @@ class Event(models.Model):
     """One change, once: its `uid` is the idempotency key every delivery of it carries."""
 
     class Kind(models.TextChoices):
-        STATUS_CHANGED = "status_changed", "Status changed"
-        ANSWER_CHANGED = "answer_changed", "Answer changed"
-        CORRECTION = "correction", "Correction"
-        JURISDICTION_ADDED = "jurisdiction_added", "Jurisdiction added"
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        ANSWER_CHANGED = "answer_changed", _("Answer changed")
+        CORRECTION = "correction", _("Correction")
+        JURISDICTION_ADDED = "jurisdiction_added", _("Jurisdiction added")
 
     # The primary key orders events (per jurisdiction, deliveries go out in this order).
     uid = models.UUIDField(
@@ -157,14 +158,21 @@ class EmailSubscription(models.Model):
     """A reader's alert on a filtered list; confirmed through a link (double opt-in)."""
 
     class Frequency(models.TextChoices):
-        IMMEDIATE = "immediate", "As soon as something changes"
-        DAILY = "daily", "Once a day at most"
+        IMMEDIATE = "immediate", _("As soon as something changes")
+        DAILY = "daily", _("Once a day at most")
 
     email = models.EmailField(max_length=254)
     filter_query = models.CharField(max_length=1000, blank=True)
     frequency = models.CharField(max_length=16, choices=Frequency.choices, default=Frequency.DAILY)
     token = models.CharField(max_length=64, unique=True, default=new_token)
     base_url = models.CharField(max_length=200, help_text="The site's origin for the links in its messages.")
+    # Issue 19: the language of the page it was made on; its messages and links are in it.
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="The language of its messages (that of the page the reader subscribed on).",
+    )
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_event_id = models.BigIntegerField(default=0, help_text="Events up to this one were sent or skipped.")
@@ -177,7 +185,10 @@ class EmailSubscription(models.Model):
             models.CheckConstraint(
                 condition=Q(frequency__in=["immediate", "daily"]),
                 name="%(app_label)s_%(class)s_frequency_valid",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=["en", "es"]), name="%(app_label)s_%(class)s_language_valid"
+            ),
         ]
 
     def __str__(self):

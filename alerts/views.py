@@ -6,6 +6,8 @@ header lets a mail client unsubscribe in one click."""
 from django.conf import settings
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -63,6 +65,7 @@ def subscribe(request):
             filter_query=saved_filter(QueryDict(filter_query)),
             frequency=form.cleaned_data["frequency"],
             base_url=base_url,
+            language=get_language(),  # issue 19: its messages in the language of this page
         )
         # The same answer whether or not the address was subscribed already: the page never says
         # which addresses are known.
@@ -75,7 +78,7 @@ def subscribe(request):
 def _subscription(token):
     subscription = EmailSubscription.objects.filter(token=token).first()
     if subscription is None:
-        raise Http404("No such alert (it may have been removed already).")
+        raise Http404(_("No such alert (it may have been removed already)."))
     return subscription
 
 
@@ -96,7 +99,7 @@ def unsubscribe(request, token):
         if subscription is not None:
             email_service.email_unsubscribe(subscription=subscription)
         if request.POST.get("List-Unsubscribe") == "One-Click":
-            return HttpResponse("Unsubscribed.", content_type="text/plain")
+            return HttpResponse(_("Unsubscribed."), content_type="text/plain")
         return _no_store(render(request, "alerts/unsubscribed.html"))
     subscription = _subscription(token)
     return _no_store(render(request, "alerts/unsubscribe.html", {"subscription": subscription}))

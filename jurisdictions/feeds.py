@@ -11,20 +11,35 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from psp_tracker.middleware import wants_json
 from psp_tracker.problems import problem_response
 
 from .filters import JurisdictionFilter
 from .models import Enrollment, Jurisdiction, Program, StatusChange
+from .translation import localized
 
 FEED_LENGTH = 50
 
 
+def program_name(change):
+    return localized(change.enrollment.program, "name").text
+
+
+def corrected_on(change):
+    return _("Corrected on %(date)s: %(reason)s") % {
+        "date": f"{change.changed_at:%Y-%m-%d}",
+        "reason": change.correction_reason,
+    }
+
+
 class StatusChangesFeed(Feed):
     feed_type = Rss201rev2Feed
-    title = "PSP Tracker: status changes"
-    description = (
+    # Issue 19: feeds exist in English and, under /es/, in Spanish (the feed's language follows).
+    title = gettext_lazy("PSP Tracker: status changes")
+    description = gettext_lazy(
         "Every recorded change of a jurisdiction's status in a federal partnership program, newest first."
     )
 
@@ -49,26 +64,32 @@ class StatusChangesFeed(Feed):
         # A correction (issue 14) is not a new event: it says so, and what the corrected fact is.
         if item.correction_of_id:
             return self.as_title(
-                f"Correction: {item.enrollment.jurisdiction}: {item.get_to_status_display()} "
-                f"({item.enrollment.program.name})"
+                _("Correction: %(jurisdiction)s: %(status)s (%(program)s)")
+                % {
+                    "jurisdiction": item.enrollment.jurisdiction,
+                    "status": item.get_to_status_display(),
+                    "program": program_name(item),
+                }
             )
-        origin = item.get_from_status_display() or "New"
+        origin = item.get_from_status_display() or _("New")
         return self.as_title(
-            f"{item.enrollment.jurisdiction}: {origin} → {item.get_to_status_display()} "
-            f"({item.enrollment.program.name})"
+            f"{item.enrollment.jurisdiction}: {origin} → {item.get_to_status_display()} ({program_name(item)})"
         )
 
     def item_description(self, item):
-        parts = [f"Status in the {item.enrollment.program.name}: {item.get_to_status_display()}."]
+        parts = [
+            _("Status in the %(program)s: %(status)s.")
+            % {"program": program_name(item), "status": item.get_to_status_display()}
+        ]
         if item.correction_of_id:
-            parts.insert(0, f"Corrected on {item.changed_at:%Y-%m-%d}: {item.correction_reason}")
+            parts.insert(0, corrected_on(item))
         if item.effective_on:
-            parts.append(f"Effective {item.effective_on:%Y-%m-%d}.")
-        parts.append(f"Recorded {item.changed_at:%Y-%m-%d}.")
+            parts.append(_("Effective %(date)s.") % {"date": f"{item.effective_on:%Y-%m-%d}"})
+        parts.append(_("Recorded %(date)s.") % {"date": f"{item.changed_at:%Y-%m-%d}"})
         if item.note:
             parts.append(item.note)
         if item.source:
-            parts.append(f"Source: {item.source}.")
+            parts.append(_("Source: %(source)s.") % {"source": item.source})
         # Feed readers show the description as HTML: what staff typed is text, so escape it.
         return escape(" ".join(parts))
 
@@ -96,10 +117,14 @@ class ProgramStatusChangesFeed(StatusChangesFeed):
         return get_object_or_404(Program, slug=slug)
 
     def title(self, obj):
-        return self.as_title(f"PSP Tracker: status changes in the {obj.name}")
+        name = localized(obj, "name").text
+        return self.as_title(_("PSP Tracker: status changes in the %(program)s") % {"program": name})
 
     def description(self, obj):
-        return f"Every recorded change of a jurisdiction's status in the {obj.name}, newest first."
+        name = localized(obj, "name").text
+        return _("Every recorded change of a jurisdiction's status in the %(program)s, newest first.") % {
+            "program": name
+        }
 
     def link(self, obj):
         return obj.get_absolute_url()
@@ -115,10 +140,13 @@ class JurisdictionStatusChangesFeed(StatusChangesFeed):
         return get_object_or_404(Jurisdiction, slug=slug)
 
     def title(self, obj):
-        return self.as_title(f"PSP Tracker: status changes of {obj}")
+        return self.as_title(_("PSP Tracker: status changes of %(jurisdiction)s") % {"jurisdiction": obj})
 
     def description(self, obj):
-        return f"Every recorded change of the status of {obj} in a federal partnership program, newest first."
+        return _(
+            "Every recorded change of the status of %(jurisdiction)s in a federal partnership program, "
+            "newest first."
+        ) % {"jurisdiction": obj}
 
     def link(self, obj):
         return obj.get_absolute_url()
@@ -137,7 +165,7 @@ class FilteredStatusChangesFeed(StatusChangesFeed):
         filterset = JurisdictionFilter(request.GET, queryset=Jurisdiction.objects.all())
         if not filterset.is_valid():
             errors = [(name, message) for name, messages in filterset.errors.items() for message in messages]
-            detail = "Not a filter of the jurisdiction list: " + "; ".join(f"{n}: {m}" for n, m in errors)
+            detail = _("Not a filter of the jurisdiction list: ") + "; ".join(f"{n}: {m}" for n, m in errors)
             if wants_json(request):
                 return problem_response(400, detail, errors)
             return HttpResponse(detail, status=400, content_type="text/plain; charset=utf-8")
@@ -152,10 +180,13 @@ class FilteredStatusChangesFeed(StatusChangesFeed):
 
     def title(self, obj):
         query = self.query(obj)
-        return self.as_title(f"PSP Tracker: status changes of the jurisdictions where {query or 'any'}")
+        return self.as_title(
+            _("PSP Tracker: status changes of the jurisdictions where %(query)s")
+            % {"query": query or _("any")}
+        )
 
     def description(self, obj):
-        return (
+        return _(
             "Every recorded change of status of the jurisdictions the list shows with these filters, "
             "newest first."
         )
@@ -185,8 +216,10 @@ class CorrectionsFeed(Feed):
     """Every correction of the record (issue 14): what was corrected, when, and why."""
 
     feed_type = Rss201rev2Feed
-    title = "PSP Tracker: corrections"
-    description = "Every correction of an earlier record in the tracker, newest first, with its reason."
+    title = gettext_lazy("PSP Tracker: corrections")
+    description = gettext_lazy(
+        "Every correction of an earlier record in the tracker, newest first, with its reason."
+    )
 
     def link(self):
         return reverse("jurisdictions:corrections")
@@ -199,15 +232,22 @@ class CorrectionsFeed(Feed):
         )
 
     def item_title(self, item):
-        return escape(f"Correction: {item.enrollment.jurisdiction} ({item.enrollment.program.name})")
+        return escape(
+            _("Correction: %(jurisdiction)s (%(program)s)")
+            % {"jurisdiction": item.enrollment.jurisdiction, "program": program_name(item)}
+        )
 
     def item_description(self, item):
         wrong = item.correction_of
         parts = [
-            f"Corrected on {item.changed_at:%Y-%m-%d}: {item.correction_reason}",
-            f"The record of {wrong.changed_at:%Y-%m-%d} said {wrong.get_to_status_display()}; "
-            f"the corrected fact is {item.get_to_status_display()}.",
-            f"Source: {item.source}." if item.source else "No source recorded.",
+            corrected_on(item),
+            _("The record of %(date)s said %(wrong)s; the corrected fact is %(right)s.")
+            % {
+                "date": f"{wrong.changed_at:%Y-%m-%d}",
+                "wrong": wrong.get_to_status_display(),
+                "right": item.get_to_status_display(),
+            },
+            _("Source: %(source)s.") % {"source": item.source} if item.source else _("No source recorded."),
         ]
         return escape(" ".join(parts))
 

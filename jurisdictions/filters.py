@@ -12,6 +12,7 @@ import django_filters
 from django import forms
 from django.db.models import Case, IntegerField, Min, Value, When
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
 from . import as_of as history
@@ -26,6 +27,7 @@ from .models import (
     geoid_validator,
     ocd_id_validator,
 )
+from .translation import localized
 from .widgets import AnswerSelects, EchoedText, GroupedCheckboxes, ValueCheckboxes
 
 ANSWER_SEPARATOR = ":"
@@ -48,7 +50,7 @@ def answer_choices():
         prefix = f"{requirement.code}{ANSWER_SEPARATOR}"
         groups.append(
             (
-                requirement.title,
+                localized(requirement, "title").text,  # in the page's language (issue 19)
                 [(f"{prefix}{answer}", label) for answer, label in Certification.Answer.choices],
             )
         )
@@ -79,7 +81,7 @@ class UtcIsoDateTimeField(IsoDateTimeField):
             return moment.astimezone(datetime.timezone.utc)
         except OverflowError:
             raise forms.ValidationError(
-                "“%(value)s” is outside the range of dates (years 1 to 9999 in UTC).",
+                _("“%(value)s” is outside the range of dates (years 1 to 9999 in UTC)."),
                 code="out_of_range",
                 params={"value": value},
             ) from None
@@ -217,7 +219,7 @@ class StrictFilterSet(django_filters.FilterSet):
                 forms.ValidationError(
                     # Values go in params, never into the message itself: a name such as "x%"
                     # would otherwise break the %-formatting that error rendering applies.
-                    "Unknown parameter “%(name)s”. Known parameters: %(known)s.",
+                    _("Unknown parameter “%(name)s”. Known parameters: %(known)s."),
                     code="unknown_parameter",
                     params={"name": name, "known": known},
                 )
@@ -237,17 +239,17 @@ class FilterForm(forms.Form):
 class JurisdictionFilter(StrictFilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
-        label="Name contains",
+        label=_("Name contains"),
         max_length=SEARCH_MAX_LENGTH,
         widget=EchoedText(attrs={"type": "search", "autocomplete": "off"}, echo=SEARCH_MAX_LENGTH * 2),
-        help_text="Part of the jurisdiction's name, e.g. spring (case does not matter).",
+        help_text=_("Part of the jurisdiction's name, e.g. spring (case does not matter)."),
     )
     state = django_filters.MultipleChoiceFilter(
         choices=State.choices,
         # A column of the jurisdiction itself: no join can repeat a row, so no DISTINCT (which
         # costs a sort of every column at 90,000 rows).
         distinct=False,
-        label="State",
+        label=_("State"),
         # Checkboxes, not a multi-select: no Ctrl/Cmd needed, so they work by touch (issue 19).
         widget=GroupedCheckboxes(
             groups=[
@@ -258,37 +260,37 @@ class JurisdictionFilter(StrictFilterSet):
                 ),
             ]
         ),
-        help_text="USPS code of the state or territory, e.g. TN; repeat for several.",
+        help_text=_("USPS code of the state or territory, e.g. TN; repeat for several."),
     )
     kind = django_filters.MultipleChoiceFilter(
         choices=Jurisdiction.Kind.choices,
         distinct=False,
-        label="Kind",
+        label=_("Kind"),
         widget=ValueCheckboxes,
-        help_text="Kind of jurisdiction; repeat for several.",
+        help_text=_("Kind of jurisdiction; repeat for several."),
     )
     program = django_filters.ModelChoiceFilter(
         queryset=Program.objects.all(),
         to_field_name="slug",
         method="filter_enrollment",
-        empty_label="Any program",
-        label="Program",
-        help_text="Program slug, e.g. psp; status and answer filters then apply to that program.",
+        empty_label=_("Any program"),
+        label=_("Program"),
+        help_text=_("Program slug, e.g. psp; status and answer filters then apply to that program."),
     )
     status = django_filters.MultipleChoiceFilter(
         choices=Enrollment.Status.choices,
         method="filter_enrollment",
-        label="Status",
+        label=_("Status"),
         widget=ValueCheckboxes,
-        help_text="Status in a program; repeat for several (any of them matches).",
+        help_text=_("Status in a program; repeat for several (any of them matches)."),
     )
     answer = django_filters.MultipleChoiceFilter(
         choices=answer_choices,
         method="filter_enrollment",
         conjoined=True,
-        label="Answer to a requirement",
+        label=_("Answer to a requirement"),
         widget=AnswerSelects,
-        help_text=(
+        help_text=_(
             "A requirement code and an answer, e.g. hold_request:no; repeat for several "
             "(all of them must hold)."
         ),
@@ -296,9 +298,9 @@ class JurisdictionFilter(StrictFilterSet):
     updated_since = UtcIsoDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
-        label="Updated since",
+        label=_("Updated since"),
         widget=EchoedText(attrs={"inputmode": "numeric", "autocomplete": "off"}, echo=40),
-        help_text=(
+        help_text=_(
             "ISO 8601 date-time, e.g. 2017-08-01T00:00:00Z: only jurisdictions whose record, "
             "enrollments or answers changed at or after it."
         ),
@@ -307,27 +309,27 @@ class JurisdictionFilter(StrictFilterSet):
     geoid = django_filters.CharFilter(
         field_name="geoid",
         distinct=False,
-        label="Census GEOID",
+        label=_("Census GEOID"),
         max_length=Jurisdiction._meta.get_field("geoid").max_length,
         validators=[geoid_validator],
         widget=EchoedText(attrs={"inputmode": "numeric", "autocomplete": "off"}, echo=30),
-        help_text="Exactly, with leading zeros, e.g. 4748000 (Memphis) or 47157 (Shelby County).",
+        help_text=_("Exactly, with leading zeros, e.g. 4748000 (Memphis) or 47157 (Shelby County)."),
     )
     ocd_id = django_filters.CharFilter(
         field_name="ocd_id",
         distinct=False,
-        label="OCD division id",
+        label=_("OCD division id"),
         max_length=Jurisdiction._meta.get_field("ocd_id").max_length,
         validators=[ocd_id_validator],
         widget=EchoedText(attrs={"autocomplete": "off"}, echo=600),
-        help_text="Exactly, e.g. ocd-division/country:us/state:tn/place:memphis.",
+        help_text=_("Exactly, e.g. ocd-division/country:us/state:tn/place:memphis."),
     )
     as_of = AsOfFilter(
-        label="As of",
+        label=_("As of"),
         widget=EchoedText(
             attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "YYYY-MM-DD"}, echo=40
         ),
-        help_text=(
+        help_text=_(
             "A day, YYYY-MM-DD (today at most): statuses and answers as they stood at the end of "
             "that day, rebuilt from the history; jurisdictions not enrolled yet are left out."
         ),
@@ -335,18 +337,18 @@ class JurisdictionFilter(StrictFilterSet):
     ordering = JurisdictionOrdering(
         fields=(("name", "name"), ("state", "state"), ("status", "status"), ("updated_at", "updated_at")),
         field_labels={
-            "name": "Name (A to Z)",
-            "-name": "Name (Z to A)",
-            "state": "State (A to Z)",
-            "-state": "State (Z to A)",
-            "status": "Status (participating first)",
-            "-status": "Status (pending first)",
-            "updated_at": "Last update (oldest first)",
-            "-updated_at": "Last update (newest first)",
+            "name": _("Name (A to Z)"),
+            "-name": _("Name (Z to A)"),
+            "state": _("State (A to Z)"),
+            "-state": _("State (Z to A)"),
+            "status": _("Status (participating first)"),
+            "-status": _("Status (pending first)"),
+            "updated_at": _("Last update (oldest first)"),
+            "-updated_at": _("Last update (newest first)"),
         },
         empty_label=None,
-        label="Sort by",
-        help_text="name, state, status or updated_at; prefix with - for descending.",
+        label=_("Sort by"),
+        help_text=_("name, state, status or updated_at; prefix with - for descending."),
     )
 
     class Meta:
@@ -406,7 +408,7 @@ class JurisdictionFilter(StrictFilterSet):
         answer with no version counted yet on that day is unknown)."""
         codes = dict(Requirement.objects.values_list("id", "code"))
         then = {}
-        for enrollment_id, requirement_id, answer, _ in history.answer_versions(
+        for enrollment_id, requirement_id, answer, _version in history.answer_versions(
             day, enrollment_ids=ids
         ).values():
             then[(enrollment_id, codes[requirement_id])] = answer
@@ -442,8 +444,8 @@ class StatusChangeFilter(StrictFilterSet):
     since = UtcIsoDateTimeFilter(
         field_name="changed_at",
         lookup_expr="gte",
-        label="Since",
-        help_text=(
+        label=_("Since"),
+        help_text=_(
             "ISO 8601 date-time, e.g. 2017-08-01T00:00:00Z: only changes recorded at or after it. "
             "Poll with the changed_at of the newest change already seen (and skip ids already seen)."
         ),
@@ -452,15 +454,15 @@ class StatusChangeFilter(StrictFilterSet):
         queryset=Program.objects.all(),
         to_field_name="slug",
         field_name="enrollment__program",
-        label="Program",
-        help_text="Program slug, e.g. psp: only changes in that program.",
+        label=_("Program"),
+        help_text=_("Program slug, e.g. psp: only changes in that program."),
     )
     jurisdiction = django_filters.ModelChoiceFilter(
         queryset=Jurisdiction.objects.all(),
         to_field_name="slug",
         field_name="enrollment__jurisdiction",
-        label="Jurisdiction",
-        help_text="Jurisdiction slug, e.g. memphis-tn: only changes of that jurisdiction.",
+        label=_("Jurisdiction"),
+        help_text=_("Jurisdiction slug, e.g. memphis-tn: only changes of that jurisdiction."),
     )
 
     class Meta:

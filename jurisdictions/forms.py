@@ -6,6 +6,7 @@ import datetime
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import Certification, Enrollment, Jurisdiction, Source, StatusChange, web_url_validator
@@ -325,30 +326,30 @@ class ErrorReportForm(forms.Form):
     (bots fill it in), and bounded lengths. What is sent goes to the staff queue, never the page."""
 
     message = forms.CharField(
-        label="What is wrong?",
+        label=_("What is wrong?"),
         min_length=10,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 6, "maxlength": 2000}),
-        help_text="Which fact, and what the correct fact is (10 to 2,000 characters).",
+        help_text=_("Which fact, and what the correct fact is (10 to 2,000 characters)."),
     )
     evidence_url = forms.URLField(
-        label="A document that shows it (web address)",
+        label=_("A document that shows it (web address)"),
         required=False,
         max_length=500,
         assume_scheme="https",
         validators=[web_url_validator],
-        help_text="Optional. A public document containing the correct fact.",
+        help_text=_("Optional. A public document containing the correct fact."),
     )
     contact = forms.EmailField(
-        label="Your e-mail address",
+        label=_("Your e-mail address"),
         required=False,
         max_length=254,
-        help_text="Optional, if you would like a reply. Never published.",
+        help_text=_("Optional, if you would like a reply. Never published."),
     )
     # The honeypot: hidden from people (CSS and aria-hidden), so any value means a bot.
-    website = forms.CharField(required=False, max_length=200, label="Leave this empty")
+    website = forms.CharField(required=False, max_length=200, label=_("Leave this empty"))
 
     def clean_website(self):
         if self.cleaned_data.get("website"):
-            raise ValidationError("This field must be left empty.", code="honeypot")
+            raise ValidationError(_("This field must be left empty."), code="honeypot")
         return ""

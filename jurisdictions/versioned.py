@@ -9,6 +9,7 @@ as it can be read. Inside a transaction that wrote and has not committed, nothin
 import hashlib
 
 from django.core.cache import cache
+from django.utils.translation import get_language
 
 from .cache import data_version, has_uncommitted_writes
 
@@ -21,7 +22,9 @@ def versioned_key(kind, key):
     if has_uncommitted_writes():
         return None
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return f"{PREFIX}:{kind}:{data_version().token}:{digest}"
+    # Per language (issue 19): several values are rendered HTML (the filter form, the map) whose
+    # words are translated; a Spanish page must never get the English fragment, nor the reverse.
+    return f"{PREFIX}:{kind}:{get_language() or '-'}:{data_version().token}:{digest}"
 
 
 def once_per_version(kind, key, compute):

@@ -16,7 +16,8 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from geography.models import Place
 from psp_tracker.middleware import client_ip
@@ -40,7 +41,13 @@ from .models import (
     answers_summary,
 )
 from .transfer import csvio
+from .translation import localized
 from .versioned import once_per_version
+
+MAP_DESCRIPTION = gettext_lazy(
+    "Each jurisdiction is a mark at its location: a circle when participating, a triangle when sent a "
+    "letter, a square when pending."
+)
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -98,12 +105,12 @@ def _render_program(request, program, *, status=200):
             latest_changes=StatusChange.objects.filter(enrollment__program=program)
             .events()
             .select_related("enrollment__jurisdiction", "source")[:LATEST_CHANGES],
-            other_programs=Program.objects.exclude(pk=program.pk).only("slug", "name"),
+            other_programs=Program.objects.exclude(pk=program.pk).only("slug", "name", "name_es"),
             usmap=map_context(
                 Enrollment.objects.filter(program=program),
-                title=f"Map of the jurisdictions enrolled in the {program.name}",
-                description="Each jurisdiction is a mark at its location: a circle when participating, "
-                "a triangle when sent a letter, a square when pending.",
+                title=_("Map of the jurisdictions enrolled in the %(program)s")
+                % {"program": localized(program, "name").text},
+                description=str(MAP_DESCRIPTION),
                 table_url=f"{reverse('jurisdictions:jurisdiction-list')}?{urlencode({'program': program.slug})}",
             ),
         )
@@ -254,9 +261,8 @@ def jurisdiction_list(request):
                     lambda: map_context(
                         enrollments_of(filterset.qs, programs=scope["programs"], statuses=scope["statuses"]),
                         as_of=scope["as_of"],
-                        title="Map of the jurisdictions matching the filters",
-                        description="Each jurisdiction is a mark at its location: a circle when "
-                        "participating, a triangle when sent a letter, a square when pending.",
+                        title=_("Map of the jurisdictions matching the filters"),
+                        description=str(MAP_DESCRIPTION),
                         table_url="#results-table",
                         inline_table=False,
                     ),

@@ -30,9 +30,10 @@ from .problems import problem_response
 REFUSED_EVERYWHERE = {"TRACE", "TRACK", "CONNECT"}
 PUBLIC_METHODS = ("GET", "HEAD", "OPTIONS")
 # /alerts/: the e-mail alert forms (subscribe, confirm, unsubscribe) take POST, each with CSRF.
-OWN_METHOD_HANDLING = ("/api/", "/admin/", "/alerts/")
+# The alert pages and the report form exist in English and, under /es/, in Spanish (issue 19).
+OWN_METHOD_HANDLING = ("/api/", "/admin/", "/alerts/", "/es/alerts/")
 # The one public form (issue 14: report an error on a jurisdiction's page) also takes POST.
-PUBLIC_FORM_PATH = re.compile(r"^/jurisdictions/[a-z0-9-]+/report/$")
+PUBLIC_FORM_PATH = re.compile(r"^(?:/es)?/jurisdictions/[a-z0-9-]+/report/$")
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 

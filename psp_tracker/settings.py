@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -165,6 +166,10 @@ MIDDLEWARE = [
     # Reads the data version (one query) at most once per request.
     "jurisdictions.cache.DataVersionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Issue 19: after the session, before CommonMiddleware (Django's documented place). The language
+    # comes from the URL only (/es/...; unprefixed is English), never from a cookie or
+    # Accept-Language, so a cached page is the same for everyone who asks for that URL.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -187,6 +192,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "jurisdictions.context_processors.site_footer",
@@ -242,7 +248,11 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # The same client address as the API throttles (see DJANGO_NUM_PROXIES below).
 AXES_CLIENT_IP_CALLABLE = "psp_tracker.middleware.client_ip"
 
-LANGUAGE_CODE = "en-us"
+# Issue 19: English at the current URLs, Spanish under /es/ (psp_tracker/urls.py). The catalogue is
+# locale/es/LC_MESSAGES/django.po with its compiled .mo committed beside it (README, "Languages").
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]  # the switcher shows each in its own language
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -16,6 +16,17 @@ def staff_user(django_user_model):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A request to /es/ leaves Spanish active in the thread (LocaleMiddleware activates, nothing
+    deactivates): each test starts, and ends, in the default language (issue 19)."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttle counters and cached responses live in the caches; each test starts without them."""
     from django.core.cache import caches

@@ -9,9 +9,10 @@ import pytest
 from django.db import connections
 from django.db.utils import load_backend
 from django.http import StreamingHttpResponse
-from django.urls import include, path
+from django.urls import path
 
 from jurisdictions.models import Jurisdiction
+from psp_tracker import urls as site_urls
 from psp_tracker.middleware import JsonFormatter, RequestIdFilter
 from tests.problems import detail_of
 
@@ -24,7 +25,8 @@ def _streamed_rows(request):
     return StreamingHttpResponse(rows(), content_type="text/csv")
 
 
-urlpatterns = [path("streamed/", _streamed_rows), path("", include("psp_tracker.urls"))]
+# The site's own patterns, not include(): only a root URLconf may hold i18n_patterns.
+urlpatterns = [path("streamed/", _streamed_rows), *site_urls.urlpatterns]
 
 
 @pytest.fixture

@@ -15,10 +15,11 @@ from django.core.exceptions import PermissionDenied, SuspiciousOperation, Valida
 from django.db import OperationalError
 from django.http import Http404, HttpResponse
 from django.test import RequestFactory, override_settings
-from django.urls import include, path
+from django.urls import path
 from rest_framework.throttling import AnonRateThrottle
 
 from psp_tracker import errors
+from psp_tracker import urls as site_urls
 from psp_tracker.middleware import client_ip
 from psp_tracker.urls import handler400, handler403, handler404, handler500  # noqa: F401 (used by Django)
 from tests.problems import PROBLEM_KEYS
@@ -284,7 +285,9 @@ urlpatterns = [
     path("api/raise/500/", _raise(RuntimeError("secret detail"))),
     path("api/raise/db/", _bad_data),
     path("ok/", lambda request: HttpResponse("ok")),
-    path("", include("psp_tracker.urls")),
+    # The site's own patterns, not include(): they hold i18n_patterns (the /es/ pages), which only
+    # a root URLconf may.
+    *site_urls.urlpatterns,
 ]
 
 

@@ -8,8 +8,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from ..models import EmailSubscription, Event
 from .events import request_delivery
@@ -31,8 +31,12 @@ def _links(subscription):
 
 
 def _send(subscription, *, subject, template, context):
-    links = _links(subscription)
-    body = render_to_string(template, {**context, **links, "subscription": subscription})
+    """`subject` is a callable: it is worded, like the body and the links, in the subscription's
+    language (issue 19: /es/ links and Spanish text for a subscription made on /es/)."""
+    with translation.override(subscription.language):
+        links = _links(subscription)
+        body = render_to_string(template, {**context, **links, "subscription": subscription})
+        subject = subject()
     message = EmailMultiAlternatives(
         subject=subject,
         body=body,
@@ -46,10 +50,10 @@ def _send(subscription, *, subject, template, context):
     message.send()
 
 
-def email_subscribe(*, email, filter_query, frequency, base_url):
+def email_subscribe(*, email, filter_query, frequency, base_url, language="en"):
     """A pending subscription and its confirmation message (sent by the worker after commit)."""
     subscription = EmailSubscription(
-        email=email, filter_query=filter_query, frequency=frequency, base_url=base_url
+        email=email, filter_query=filter_query, frequency=frequency, base_url=base_url, language=language
     )
     subscription.full_clean()
     subscription.save()
@@ -72,7 +76,7 @@ def confirmations_send():
                 continue
             _send(
                 locked,
-                subject="Confirm your PSP Tracker alert",
+                subject=lambda: gettext("Confirm your PSP Tracker alert"),
                 template="alerts/email_confirm.txt",
                 context={},
             )
@@ -119,14 +123,17 @@ def digests_send(*, now=None):
             ]
             locked.last_event_id = newest
             if events:
+                count = len(events)
                 _send(
                     locked,
-                    subject=ngettext(
-                        "PSP Tracker: %(count)d change in your list",
-                        "PSP Tracker: %(count)d changes in your list",
-                        len(events),
-                    )
-                    % {"count": len(events)},
+                    subject=lambda: (
+                        ngettext(
+                            "PSP Tracker: %(n)d change in your list",
+                            "PSP Tracker: %(n)d changes in your list",
+                            count,  # noqa: B023  (called at once, inside _send)
+                        )
+                        % {"n": count}  # noqa: B023
+                    ),
                     template="alerts/email_digest.txt",
                     context={
                         "events": events[:MAX_EVENTS_PER_MESSAGE],

@@ -29,7 +29,8 @@ class RequirementInline(admin.StackedInline):
     model = Requirement
     formset = RequirementFormSet
     extra = 0
-    fields = ["order", "code", "title", "text"]
+    # The Spanish beside its English (issue 19).
+    fields = ["order", "code", ("title", "title_es"), ("text", "text_es")]
 
 
 @admin.register(Program)

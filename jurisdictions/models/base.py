@@ -4,6 +4,7 @@ field validators that every door (admin, API, importer) applies through the mode
 from django.core.validators import MaxLengthValidator, RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..audit import AuditedHistory
@@ -118,7 +119,7 @@ ocd_id_validator = RegexValidator(
 # Its own code, so that a form does not swap the message for its generic "Enter a valid URL.".
 web_url_validator = URLValidator(
     schemes=["http", "https"],
-    message="Enter a web address starting with http:// or https://.",
+    message=_("Enter a web address starting with http:// or https://."),
     code="not_web_address",
 )
 # Free text (notes) has a bound so that one cell cannot grow a row, a page or an export without end.

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from .base import (
     NOTES_MAX_LENGTH,
@@ -44,14 +45,14 @@ class EnrollmentQuerySet(models.QuerySet):
 
 
 class EnrollmentStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    LETTER_SENT = "letter_sent", "Letter sent"
-    PARTICIPATING = "participating", "Participating"
+    PENDING = "pending", _("Pending")
+    LETTER_SENT = "letter_sent", _("Letter sent")
+    PARTICIPATING = "participating", _("Participating")
 
 
 class EnrollmentSiteType(models.TextChoices):
-    DIAGNOSTIC = "diagnostic", "Diagnostic"
-    OPERATIONS = "operations", "Operations"
+    DIAGNOSTIC = "diagnostic", _("Diagnostic")
+    OPERATIONS = "operations", _("Operations")
 
 
 class Enrollment(TimeStampedModel):
@@ -242,16 +243,30 @@ class Enrollment(TimeStampedModel):
 
 
 class CertificationAnswer(models.TextChoices):
-    YES = "yes", "Yes"
-    NO = "no", "No"
-    NOT_APPLICABLE = "not_applicable", "Not applicable (does not run the facility)"
-    UNKNOWN = "unknown", "Unknown"
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable (does not run the facility)")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class CertificationLegalBasis(models.TextChoices):
-    STATUTE = "statute", "Statute"
-    REGULATION = "regulation", "Regulation"
-    POLICY = "policy", "Policy"
+    STATUTE = "statute", _("Statute")
+    REGULATION = "regulation", _("Regulation")
+    POLICY = "policy", _("Policy")
+
+
+NOT_CERTIFIED_BY = {
+    "city": gettext_lazy("not certified by the city"),
+    "county": gettext_lazy("not certified by the county"),
+    "state": gettext_lazy("not certified by the state"),
+    "territory": gettext_lazy("not certified by the territory"),
+    "jurisdiction": gettext_lazy("not certified by the jurisdiction"),
+}
+
+
+def _not_certified_by(kind):
+    words = NOT_CERTIFIED_BY.get(kind)
+    return str(words) if words else gettext("not certified by the %(kind)s") % {"kind": kind}
 
 
 def answers_summary(answers, *, of, kind="jurisdiction"):
@@ -265,21 +280,39 @@ def answers_summary(answers, *, of, kind="jurisdiction"):
     certified = yes.count(CertificationBasis.CERTIFIED)
     reported = yes.count(CertificationBasis.REPORTED)
     unbased = len(yes) - certified - reported
+    # Translated (issue 19); the API asks in English, so its words stay the same.
     parts = []
     if certified:
-        parts.append(f"{certified} of {of} certified")
+        parts.append(
+            ngettext("%(n)d of %(of)d certified", "%(n)d of %(of)d certified", certified)
+            % {"n": certified, "of": of}
+        )
     if reported:
-        parts.append(f"{reported} of {of} reported as met (not certified by the {kind})")
+        parts.append(
+            ngettext(
+                "%(n)d of %(of)d reported as met (%(not_certified)s)",
+                "%(n)d of %(of)d reported as met (%(not_certified)s)",
+                reported,
+            )
+            % {"n": reported, "of": of, "not_certified": _not_certified_by(kind)}
+        )
     if unbased:
-        parts.append(f"{unbased} of {of} answered yes (basis not recorded)")
-    return "; ".join(parts) or f"0 of {of} met"
+        parts.append(
+            ngettext(
+                "%(n)d of %(of)d answered yes (basis not recorded)",
+                "%(n)d of %(of)d answered yes (basis not recorded)",
+                unbased,
+            )
+            % {"n": unbased, "of": of}
+        )
+    return "; ".join(parts) or gettext("0 of %(of)d met") % {"of": of}
 
 
 class CertificationBasis(models.TextChoices):
     """On what the answer rests: the jurisdiction's own certification, or a third party's report."""
 
-    CERTIFIED = "certified", "Certified by the jurisdiction"
-    REPORTED = "reported", "Reported by a third party (not certified by the jurisdiction)"
+    CERTIFIED = "certified", _("Certified by the jurisdiction")
+    REPORTED = "reported", _("Reported by a third party (not certified by the jurisdiction)")
 
 
 class Certification(TimeStampedModel):
@@ -412,10 +445,10 @@ class StatusChangeQuerySet(models.QuerySet):
 
 
 class ChangeVia(models.TextChoices):
-    ADMIN = "admin", "Admin"
+    ADMIN = "admin", _("Admin")
     API = "api", "API"
-    IMPORT = "import", "Import"
-    SYSTEM = "system", "System"
+    IMPORT = "import", _("Import")
+    SYSTEM = "system", _("System")
 
 
 class StatusChange(models.Model):

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from .base import State, TimeStampedModel, choice_constraint, geoid_validator, history, ocd_id_validator
 
@@ -60,11 +61,11 @@ def geoid_error(geoid, state, kind):
 
 
 class JurisdictionKind(models.TextChoices):
-    CITY = "city", "City"
-    COUNTY = "county", "County"
-    STATE = "state", "State"
-    TERRITORY = "territory", "Territory"
-    OTHER = "other", "Other"
+    CITY = "city", _("City")
+    COUNTY = "county", _("County")
+    STATE = "state", _("State")
+    TERRITORY = "territory", _("Territory")
+    OTHER = "other", _("Other")
 
 
 class Jurisdiction(TimeStampedModel):

@@ -5,17 +5,26 @@ from django.db import models
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from .base import TimeStampedModel, choice_constraint, history, web_url_validator
 
 
 class SourceKind(models.TextChoices):
-    GOVERNMENT_DOCUMENT = "government_document", "Government document"
-    LETTER = "letter", "Letter"
-    NEWS_REPORT = "news_report", "News report"
-    JURISDICTION_STATEMENT = "jurisdiction_statement", "Statement by the jurisdiction"
-    COURT_RECORD = "court_record", "Court record"
-    OTHER = "other", "Other"
+    GOVERNMENT_DOCUMENT = "government_document", _("Government document")
+    LETTER = "letter", _("Letter")
+    NEWS_REPORT = "news_report", _("News report")
+    JURISDICTION_STATEMENT = "jurisdiction_statement", _("Statement by the jurisdiction")
+    COURT_RECORD = "court_record", _("Court record")
+    OTHER = "other", _("Other")
+
+
+# Issue 19: the Spanish of a program's and a requirement's words, entered by staff. The English
+# field stays the official wording (the API and CSV give only it); jurisdictions/translation.py picks
+# the text of the page's language, falling back to the English.
+SPANISH_HELP = (
+    "Unofficial Spanish translation shown on the Spanish pages (/es/); blank: the English is shown."
+)
 
 
 QUOTE_MAX_LENGTH = 500
@@ -131,6 +140,12 @@ class Program(TimeStampedModel):
     )
     launched_on = models.DateField(null=True, blank=True, help_text="Date the program launched.")
     description = models.TextField(blank=True, help_text="What the program is, in plain words.")
+    name_es = models.CharField(
+        max_length=200, blank=True, verbose_name="name (Spanish)", help_text=SPANISH_HELP
+    )
+    description_es = models.TextField(
+        blank=True, verbose_name="description (Spanish)", help_text=SPANISH_HELP
+    )
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.PROTECT, related_name="programs"
     )
@@ -164,6 +179,10 @@ class Requirement(TimeStampedModel):
     )
     title = models.CharField(max_length=200, help_text="Short title shown in lists.")
     text = models.TextField(help_text="The full wording of the requirement.")
+    title_es = models.CharField(
+        max_length=200, blank=True, verbose_name="title (Spanish)", help_text=SPANISH_HELP
+    )
+    text_es = models.TextField(blank=True, verbose_name="text (Spanish)", help_text=SPANISH_HELP)
     order = models.PositiveSmallIntegerField(default=0, help_text="Position in the program's list.")
 
     history = history()

@@ -29,7 +29,8 @@ from .common import (
     status_change_values,
 )
 
-REQUIREMENT_FIELDS = ("code", "title", "text", "order")
+# title_es, text_es: the unofficial Spanish (issue 19, jurisdictions/translation.py).
+REQUIREMENT_FIELDS = ("code", "title", "text", "order", "title_es", "text_es")
 
 
 def requirement_added_note(requirement):
