@@ -25,14 +25,17 @@ PAGES = [
     "/jurisdictions/",
     "/jurisdictions/memphis-tn/",
     "/jurisdictions/?state=AK",  # a filtered list with no result
+    "/jurisdictions/memphis-tn/?as_of=2017-07-01",  # the record as of a day, with its banner
     "/programs/psp/",
     "/embed/jurisdictions/memphis-tn/",
+    "/embed/programs/psp/",
     "/methodology/",
     "/corrections/",
     "/no-such-page/",
 ]
-# Attributes whose words are read or shown to a reader.
-READ_ATTRIBUTES = ("aria-label", "title", "alt", "placeholder")
+# Attributes whose words are read or shown to a reader (data-label: the list's cell labels, shown
+# by the phone layout's CSS).
+READ_ATTRIBUTES = ("aria-label", "title", "alt", "placeholder", "data-label")
 # Words that are the same in both languages: names, acronyms, formats.
 SAME_IN_BOTH = frozenset(
     {"PSP Tracker", "PSP", "RSS", "Atom", "CSV", "API", "JSON", "GeoJSON", "GEOID", "OCD", "DHS", "No"}
