@@ -14,7 +14,7 @@ from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
@@ -151,7 +151,11 @@ def table_rows(jurisdictions, *, as_of=None):
     states = dict(State.choices)
     kinds = dict(Jurisdiction.Kind.choices)
     prefix, suffix = reverse("jurisdictions:jurisdiction-detail", args=["pspmarker"]).split("pspmarker")
-    labels = [_("Name"), _("State"), _("Status"), _("Requirements met"), _("Last change")]
+    # The cells' labels (shown by the phone layout), escaped once for the whole page.
+    labels = [
+        escape(label)
+        for label in (_("Name"), _("State"), _("Status"), _("Requirements met"), _("Last change"))
+    ]
     not_enrolled = format_html('<span class="muted">{}</span>', _("Not enrolled"))
     rows = []
     for j in jurisdictions:
