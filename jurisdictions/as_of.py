@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import Certification, StatusChange
 
@@ -35,13 +36,13 @@ def parse(value, *, today=None):
         day = None
     if day is None:
         raise forms.ValidationError(
-            "“%(value)s” is not a date; write as_of as YYYY-MM-DD, e.g. 2017-07-01.",
+            _("“%(value)s” is not a date; write as_of as YYYY-MM-DD, e.g. 2017-07-01."),
             code="invalid",
             params={"value": value[:40]},
         )
     if day > today:
         raise forms.ValidationError(
-            "%(value)s is in the future; as_of can be at most today (%(today)s).",
+            _("%(value)s is in the future; as_of can be at most today (%(today)s)."),
             code="future",
             params={"value": value, "today": today.isoformat()},
         )

@@ -14,16 +14,23 @@ from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from . import as_of as history
 from .models import Certification, Enrollment, Jurisdiction, Program, State, StatusChange, answers_summary
 from .rows import enrollment_rows
+from .translation import localized
 from .versioned import once_per_version
 
 # Columns whose header sorts the list (ascending first click, then descending).
-SORTABLE = (("name", "Name"), ("state", "State"), ("status", "Status"))
+SORTABLE = (
+    ("name", gettext_lazy("Name")),
+    ("state", gettext_lazy("State")),
+    ("status", gettext_lazy("Status")),
+)
 MUTED_DASH = mark_safe('<span class="muted">–</span>')
 
 
@@ -51,9 +58,9 @@ def last_changes(jurisdiction_ids, *, as_of=None):
 
 
 def _programs():
-    """{program slug: (name, number of requirements)}."""
-    rows = Program.objects.annotate(n=Count("requirements")).values_list("slug", "name", "n")
-    return {slug: (name, n) for slug, name, n in rows}
+    """{program slug: (name in the page's language, number of requirements)}."""
+    programs = Program.objects.annotate(n=Count("requirements")).only("slug", "name", "name_es")
+    return {p.slug: (localized(p, "name").text, p.n) for p in programs}
 
 
 def _enrollments(jurisdictions, as_of=None):
@@ -105,7 +112,11 @@ def _enrollments(jurisdictions, as_of=None):
 def _status_line(e, several_programs):
     tag = format_html('<span class="program-tag">{}:</span> ', e["program"]) if several_programs else ""
     since = (
-        format_html(' <span class="since">since <time datetime="{0}">{0}</time></span>', e["since"])
+        format_html(
+            ' <span class="since">{0} <time datetime="{1}">{1}</time></span>',
+            pgettext("status", "since"),
+            e["since"],
+        )
         if e["since"]
         else ""
     )
@@ -125,10 +136,11 @@ def _changed(change):
     day, recorded = change
     local = timezone.localtime(recorded)
     return format_html(
-        '<time datetime="{0}">{0}</time> <span class="muted">(recorded <time datetime="{1}">{2}</time>)</span>',
+        '<time datetime="{0}">{0}</time> <span class="muted">({3} <time datetime="{1}">{2}</time>)</span>',
         day.isoformat(),
         local.isoformat(),
         local.strftime("%Y-%m-%d"),
+        pgettext("list", "recorded"),
     )
 
 
@@ -139,32 +151,41 @@ def table_rows(jurisdictions, *, as_of=None):
     states = dict(State.choices)
     kinds = dict(Jurisdiction.Kind.choices)
     prefix, suffix = reverse("jurisdictions:jurisdiction-detail", args=["pspmarker"]).split("pspmarker")
+    # The cells' labels (shown by the phone layout), escaped once for the whole page.
+    labels = [
+        escape(label)
+        for label in (_("Name"), _("State"), _("Status"), _("Requirements met"), _("Last change"))
+    ]
+    not_enrolled = format_html('<span class="muted">{}</span>', _("Not enrolled"))
     rows = []
     for j in jurisdictions:
         mine = enrollments.get(j.pk, [])
         kind = (
             format_html(' <span class="kind">({})</span>', kinds[j.kind].lower()) if j.kind != "city" else ""
         )
-        statuses = "".join(_status_line(e, several) for e in mine) or mark_safe(
-            '<span class="muted">Not enrolled</span>'
-        )
+        statuses = "".join(_status_line(e, several) for e in mine) or not_enrolled
         certified = format_html_join("", '<div class="cell-line">{}</div>', ((e["summary"],) for e in mine))
         rows.append(
             format_html(
-                '<tr>\n<th scope="row" data-label="Name"><a href="{}{}{}">{}</a>{}</th>\n'
-                '<td data-label="State"><abbr title="{}">{}</abbr></td>\n'
-                '<td data-label="Status"><div>{}</div></td>\n'
-                '<td data-label="Requirements met"><div>{}</div></td>\n'
-                '<td data-label="Last change">{}</td>\n</tr>',
+                '<tr>\n<th scope="row" data-label="{}"><a href="{}{}{}">{}</a>{}</th>\n'
+                '<td data-label="{}"><abbr title="{}">{}</abbr></td>\n'
+                '<td data-label="{}"><div>{}</div></td>\n'
+                '<td data-label="{}"><div>{}</div></td>\n'
+                '<td data-label="{}">{}</td>\n</tr>',
+                labels[0],
                 prefix,
                 j.slug,
                 suffix,
                 j.name,
                 kind,
+                labels[1],
                 states.get(j.state, j.state),
                 j.state,
+                labels[2],
                 mark_safe(statuses),
+                labels[3],
                 certified or MUTED_DASH,
+                labels[4],
                 _changed(changes.get(j.pk)),
             )
         )
@@ -193,7 +214,10 @@ def form_html(filterset):
     """The filter form's controls (the FilterSet's form), once per filter and data version."""
 
     def render():
-        return render_to_string("jurisdictions/filter_fields.html", {"form": filterset.form})
+        form = filterset.form
+        if "program" in form.fields:  # the program's name in the page's language, as elsewhere
+            form.fields["program"].label_from_instance = lambda program: localized(program, "name").text
+        return render_to_string("jurisdictions/filter_fields.html", {"form": form})
 
     if filterset.errors:  # shown with the values as sent, and rare: not kept
         return render()

@@ -153,7 +153,11 @@ def _page_size(data, errors):
     if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_PAGE_SIZE:
         return int(raw)
     errors.append(
-        ("page_size", "Rows per page", [f"Rows per page must be a whole number from 1 to {MAX_PAGE_SIZE}."])
+        (
+            "page_size",
+            _("Rows per page"),
+            [_("Rows per page must be a whole number from 1 to %(max)d.") % {"max": MAX_PAGE_SIZE}],
+        )
     )
     return PAGE_SIZE
 
@@ -181,10 +185,16 @@ def jurisdiction_list(request):
     wants_csv = data.get("format") == "csv"
     errors = []
     if data.get("format", "html") not in {"html", "csv"}:
-        errors.append(("format", "Format", ["Use format=csv for a CSV file, or leave it out for this page."]))
+        errors.append(
+            ("format", _("Format"), [_("Use format=csv for a CSV file, or leave it out for this page.")])
+        )
     if "cursor" in data:
         errors.append(
-            ("cursor", "Cursor", ["Cursors walk the API's list (/api/v1/jurisdictions/); use page here."])
+            (
+                "cursor",
+                _("Cursor"),
+                [_("Cursors walk the API's list (/api/v1/jurisdictions/); use page here.")],
+            )
         )
     per_page = _page_size(data, errors)
     filterset = JurisdictionFilter(data, queryset=Jurisdiction.objects.all())
@@ -223,14 +233,16 @@ def jurisdiction_list(request):
                 else raw_page
             )
         except PageNotAnInteger:
-            context["errors"] = [("page", "Page", ["The page number must be a whole number, e.g. page=2."])]
+            context["errors"] = [
+                ("page", _("Page"), [_("The page number must be a whole number, e.g. page=2.")])
+            ]
             status = 400
         except EmptyPage:
             pages = paginator.num_pages
             context["errors"] = [
                 (
                     "page",
-                    "Page",
+                    _("Page"),
                     [
                         ngettext(
                             "There is no page %(page)s: this list has %(count)d page.",
@@ -281,13 +293,15 @@ def as_of_param(request):
     errors = []
     unknown = sorted(set(request.GET) - {"as_of"})
     for name in unknown:
-        errors.append((name, name, [f"Unknown parameter “{name}”; this page understands as_of."]))
+        errors.append(
+            (name, name, [_("Unknown parameter “%(name)s”; this page understands as_of.") % {"name": name}])
+        )
     day = None
     if request.GET.get("as_of"):
         try:
             day = history.parse(request.GET["as_of"])
         except ValidationError as exc:
-            errors.append(("as_of", "As of", exc.messages))
+            errors.append(("as_of", _("As of"), exc.messages))
     return day, errors
 
 
@@ -334,7 +348,7 @@ def jurisdiction_detail(request, slug):
             Prefetch("enrollments", queryset=enrollments.order_by("program__launched_on", "program__name"))
         ).get(slug=slug)
     except Jurisdiction.DoesNotExist:
-        raise Http404(f"No jurisdiction has the identifier “{slug}”.") from None
+        raise Http404(_("No jurisdiction has the identifier “%(slug)s”.") % {"slug": slug}) from None
 
     enrolled = list(jurisdiction.enrollments.all())
     standing = answers_then = None
@@ -406,7 +420,7 @@ def _redirect_to_one(request, matches, *, label, value, query):
     """The jurisdiction's page, or the list filtered by the identifier when several share it."""
     found = list(matches.only("slug")[:2])
     if not found:
-        raise Http404(f"No jurisdiction has the {label} “{value}”.")
+        raise Http404(_("No jurisdiction has the %(label)s “%(value)s”.") % {"label": label, "value": value})
     if len(found) > 1:
         return redirect(f"{reverse('jurisdictions:jurisdiction-list')}?{urlencode(query)}")
     return redirect(found[0])
@@ -416,7 +430,7 @@ def jurisdiction_by_geoid(request, geoid):
     return _redirect_to_one(
         request,
         Jurisdiction.objects.filter(geoid=geoid),
-        label="Census GEOID",
+        label=gettext_lazy("Census GEOID"),
         value=geoid,
         query={"geoid": geoid},
     )
@@ -426,7 +440,7 @@ def jurisdiction_by_ocd_id(request, ocd_id):
     return _redirect_to_one(
         request,
         Jurisdiction.objects.filter(ocd_id=ocd_id),
-        label="OCD division id",
+        label=gettext_lazy("OCD division id"),
         value=ocd_id,
         query={"ocd_id": ocd_id},
     )

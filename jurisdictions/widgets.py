@@ -6,6 +6,7 @@ can name them) and one select per requirement for the `answer` filter.
 """
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 
 class ValueCheckboxes(forms.CheckboxSelectMultiple):
@@ -55,7 +56,7 @@ class AnswerSelects(forms.SelectMultiple):
     or nothing ("Any answer", dropped by the FilterSet)."""
 
     template_name = "jurisdictions/widgets/answer_selects.html"
-    empty_label = "Any answer"
+    empty_label = gettext_lazy("Any answer")
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
@@ -65,6 +66,7 @@ class AnswerSelects(forms.SelectMultiple):
             code = str(options[0]["value"]).split(":", 1)[0] if options else ""
             controls.append({"id": f"{base_id}_{code}", "label": group, "options": options})
         context["widget"]["controls"] = controls
+        context["widget"]["empty_label"] = self.empty_label
         return context
 
 

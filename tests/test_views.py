@@ -182,6 +182,18 @@ def test_list_filters_by_state(client, seed):
     assert listed(client, "state=OH&status=participating") == ["cincinnati-oh", "toledo-oh"]
 
 
+def test_a_filter_matching_nothing_says_so_and_offers_the_whole_list(client, seed):
+    """A page of zero rows is still a page: "0 jurisdictions", not the "correct the filters" notice
+    of a refused request."""
+    response = client.get(f"{LIST}?state=AK")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<title>Jurisdictions (0) · PSP Tracker</title>" in html
+    assert '<h2 id="results-title">0 jurisdictions</h2>' in html
+    assert f'No jurisdiction matches these filters. <a href="{LIST}">Show all jurisdictions</a>.' in html
+    assert "No results shown" not in html and "Correct the filters above" not in html
+
+
 def test_list_filters_by_kind(client, seed):
     JurisdictionFactory(name="Shelby County", state="TN", kind="county")
     assert listed(client, "kind=county") == ["shelby-county-tn"]
