@@ -12,10 +12,10 @@ from django.urls import reverse
 
 from jurisdictions import services
 from jurisdictions.cache import bump_data_version, data_version, has_uncommitted_writes
-from jurisdictions.models import Jurisdiction
+from jurisdictions.models import ImportJob, Jurisdiction
 from jurisdictions.transfer.csvio import export_csv_text
 from jurisdictions.transfer.importer import import_jurisdictions
-from tests.factories import EnrollmentFactory, JurisdictionFactory
+from tests.factories import EnrollmentFactory, JurisdictionFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +76,18 @@ def test_reads_leave_the_version_alone(committed):
     before = data_version()
     with committed() as callbacks:
         list(Jurisdiction.objects.all())
+    assert (callbacks, data_version()) == ([], before)
+
+
+def test_recording_an_import_job_leaves_the_version_alone(committed):
+    # An upload is bookkeeping, not data: it must not empty every cached page (reliability.py's
+    # hostile-input phase posts files that are refused and checks that no data table changed).
+    staff = StaffUserFactory()
+    before = data_version()
+    with committed() as callbacks:
+        job = ImportJob.objects.create(uploaded_by=staff, filename="x.csv", content=b"name\n")
+        ImportJob.objects.filter(pk=job.pk).update(filename="y.csv")
+        ImportJob.objects.filter(pk=job.pk).delete()
     assert (callbacks, data_version()) == ([], before)
 
 

@@ -8,7 +8,7 @@ the same transaction as the data: a reader sees the new data and the new token t
 neither, whatever Redis does.
 
 **Seeing writes.** Every statement that writes a table of this app (INSERT, UPDATE, DELETE,
-TRUNCATE on `jurisdictions_*`) passes an execute wrapper installed on every connection, so every
+TRUNCATE on `jurisdictions_*`, except the bookkeeping of UNTRACKED_TABLES) passes an execute wrapper installed on every connection, so every
 door is covered without each one remembering to call something: the admin, the API, services, the
 importer's bulk writes, `QuerySet.update()`. COPY (the importer's fast path) calls `note_write`
 itself.
@@ -37,6 +37,9 @@ from django.db.models.signals import post_migrate, pre_migrate
 VERSION_TABLE = "jurisdictions_dataversion"
 TABLE_PREFIX = "jurisdictions_"
 WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
+# Bookkeeping that no public page or API response shows: writing it must not move the version on
+# (each admin upload records an import job; counting it would empty every cache for nothing).
+UNTRACKED_TABLES = ("jurisdictions_importjob",)
 
 _SELECT = f"SELECT token, modified FROM {VERSION_TABLE} WHERE id = 1"
 # Last-Modified has one-second resolution: two versions never share a second, so that
@@ -85,7 +88,12 @@ def is_tracked_write(sql):
     elif not isinstance(sql, str):
         return False
     head = sql.lstrip()[:200]
-    return head[:8].upper().startswith(WRITE_VERBS) and TABLE_PREFIX in head and VERSION_TABLE not in head
+    return (
+        head[:8].upper().startswith(WRITE_VERBS)
+        and TABLE_PREFIX in head
+        and VERSION_TABLE not in head
+        and not any(table in head for table in UNTRACKED_TABLES)
+    )
 
 
 class _PendingBump:
