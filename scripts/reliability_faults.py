@@ -23,7 +23,11 @@ import time
 from pathlib import Path
 
 HOST = "127.0.0.1"
-LATENCY_FACTOR = 2.0  # p95 during a Redis fault, at most this times the p95 of the same load without it
+# p95 during a Redis fault, at most this times the p95 of the same load without it. During the
+# fault each worker process serves from its own memory, cold at first, so pages that Redis held
+# are rendered again: with the heavier uncached pages of issues 14 and 19 (citations, map, two
+# languages) that measured 2.0-2.7x on the CI machine (it was under 2x before them).
+LATENCY_FACTOR = 3.0
 # The app's REDIS_RETRY_SECONDS (the circuit's retry interval), set by the script in the app's env.
 RETRY_SECONDS = 2.0
 
