@@ -329,11 +329,9 @@ def _timeline(jurisdiction, day):
     return events
 
 
-@functools.partial(cache_public_page, per_day=True)  # the citation block shows today's date
-def jurisdiction_detail(request, slug):
-    day, errors = as_of_param(request)
-    if errors:
-        return render(request, "jurisdictions/jurisdiction_detail.html", {"errors": errors}, status=400)
+def jurisdiction_with_record(slug):
+    """The jurisdiction of `slug` with its enrollments, their documents and answers prefetched (a
+    fixed number of queries), or None. The detail page and its embeddable card (embeds.py) read it."""
     enrollments = Enrollment.objects.select_related("program", "source", "site_type_source").prefetch_related(
         Prefetch(
             "certifications",
@@ -343,20 +341,26 @@ def jurisdiction_detail(request, slug):
         ),
         "program__requirements",
     )
-    try:
-        jurisdiction = Jurisdiction.objects.prefetch_related(
+    return (
+        Jurisdiction.objects.prefetch_related(
             Prefetch("enrollments", queryset=enrollments.order_by("program__launched_on", "program__name"))
-        ).get(slug=slug)
-    except Jurisdiction.DoesNotExist:
-        raise Http404(_("No jurisdiction has the identifier “%(slug)s”.") % {"slug": slug}) from None
+        )
+        .filter(slug=slug)
+        .first()
+    )
 
+
+def record_rows(jurisdiction, day):
+    """Each enrollment of `jurisdiction` (from `jurisdiction_with_record`) as it stood at the end of
+    `day` (today's record when None): its status, since when, and each requirement's answer. An
+    enrollment that did not exist yet on `day` is left out."""
     enrolled = list(jurisdiction.enrollments.all())
     standing = answers_then = None
     if day is not None:
         ids = [e.pk for e in enrolled]
         standing = history.statuses(day, enrollment_ids=ids)
         answers_then = history.answers(day, enrollment_ids=ids)
-    programs = []
+    rows = []
     for enrollment in enrolled:
         if standing is not None:
             if enrollment.pk not in standing:
@@ -371,7 +375,7 @@ def jurisdiction_detail(request, slug):
                 c.answer, c.basis = answers_then.get(c.pk, (Certification.Answer.UNKNOWN, ""))
             answers[c.requirement_id] = c
         requirements = list(enrollment.program.requirements.all())
-        programs.append(
+        rows.append(
             {
                 "enrollment": enrollment,
                 "since": standing[enrollment.pk].since if standing else enrollment.status_since,
@@ -386,6 +390,18 @@ def jurisdiction_detail(request, slug):
                 "no_response_by": enrollment.no_response_by(today=day),
             }
         )
+    return rows
+
+
+@functools.partial(cache_public_page, per_day=True)  # the citation block shows today's date
+def jurisdiction_detail(request, slug):
+    day, errors = as_of_param(request)
+    if errors:
+        return render(request, "jurisdictions/jurisdiction_detail.html", {"errors": errors}, status=400)
+    jurisdiction = jurisdiction_with_record(slug)
+    if jurisdiction is None:
+        raise Http404(_("No jurisdiction has the identifier “%(slug)s”.") % {"slug": slug})
+    programs = record_rows(jurisdiction, day)
     today = timezone.localdate()
     return render(
         request,

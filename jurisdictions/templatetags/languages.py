@@ -7,8 +7,11 @@ Plain links, no cookie: the language is in the address alone (English unprefixed
 from django import template
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, SuspiciousOperation
+from django.template.defaultfilters import date
 from django.urls import translate_url
-from django.utils.translation import get_language, get_language_info
+from django.utils.translation import get_language, get_language_info, pgettext
+
+from jurisdictions.translation import localized as pick
 
 register = template.Library()
 
@@ -86,23 +89,16 @@ def choice_labels(choices):
 def localized(obj, field):
     """`{% localized requirement "title" as title %}`: title.text, title.lang, title.official,
     title.translated (jurisdictions/translation.py)."""
-    from jurisdictions.translation import localized as pick
-
     return pick(obj, field)
 
 
 @register.filter
 def in_language(obj, field):
     """`{{ program|in_language:"name" }}`: the text alone, in the page's language or English."""
-    from jurisdictions.translation import localized as pick
-
     return pick(obj, field).text
 
 
 @register.filter(expects_localtime=True)
 def long_date(value):
     """A day in words in the page's language: "20 June 2017", "20 de junio de 2017"."""
-    from django.template.defaultfilters import date
-    from django.utils.translation import pgettext
-
     return date(value, pgettext("date format", "j F Y"))
