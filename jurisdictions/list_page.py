@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from . import as_of as history
 from .models import Certification, Enrollment, Jurisdiction, Program, State, StatusChange, answers_summary
-from .rows import enrollment_rows
 from .translation import localized
 from .versioned import once_per_version
 
@@ -64,11 +63,11 @@ def _programs():
 
 
 def _enrollments(jurisdictions, as_of=None):
-    """{jurisdiction id: [enrollment facts]} for the page, from the API's rows (as they stood at
-    the end of `as_of` when given: as_of.py)."""
+    """{jurisdiction id: [enrollment facts]} for the page (`rows.Listed`, read with the API's
+    rows), as they stood at the end of `as_of` when given (as_of.py)."""
     programs = once_per_version("list-programs", "", _programs)
     statuses = dict(Enrollment.Status.choices)
-    rows = enrollment_rows(jurisdiction_ids=[j.pk for j in jurisdictions])
+    rows = [row for j in jurisdictions for row in j.rows]
     standing = answers = None
     if as_of is not None:
         ids = {row.id for row in rows}
@@ -145,7 +144,7 @@ def _changed(change):
 
 
 def table_rows(jurisdictions, *, as_of=None):
-    """The HTML of each table row of the page, in order."""
+    """The HTML of each table row of the page (`rows.Listed`), in order."""
     enrollments, several = _enrollments(jurisdictions, as_of)
     changes = last_changes([j.pk for j in jurisdictions], as_of=as_of)
     states = dict(State.choices)

@@ -9,10 +9,11 @@ requirement's order. The API's representation (api/representation.py) and the pu
 Each row is a `Row`, a named tuple of the names below (a tuple per row costs a seventh of a dict).
 On PostgreSQL the query is compiled once per process, and the documents the rows cite are read once
 per page in the same statement rather than joined once per answer (db/compiled.py, whose notes say
-what each buys).
+what each buys). A page of a list (`listed`) is read with its rows in that same statement.
 """
 
 from collections import namedtuple
+from typing import NamedTuple
 
 from .db.compiled import CompiledRowsCitingDocuments
 from .models import Enrollment, Source
@@ -114,3 +115,40 @@ def enrollment_rows(*, jurisdiction_ids=None, enrollment_id=None):
     else:
         found = BY_JURISDICTION.rows(jurisdiction_ids)
     return list(map(Row._make, found))
+
+
+# What a list shows of each jurisdiction itself (the paths `Listed` reads, in its order).
+LISTED = ("pk", "slug", "name", "state", "kind", "geoid", "ocd_id", "updated_at")
+
+
+class Listed(NamedTuple):
+    """A jurisdiction of a list page with its rows (`Row`s, as `enrollment_rows` gives them)."""
+
+    pk: int
+    slug: str
+    name: str
+    state: str
+    kind: str
+    geoid: str | None
+    ocd_id: str
+    updated_at: object
+    rows: list
+
+
+def listed(queryset, *, count=None):
+    """([Listed], the `count` annotation's value or None) for the jurisdictions of `queryset` (a
+    page: ordered and sliced), in its order. One statement on PostgreSQL, the page with its rows
+    (db/compiled.py, `rows_under`); `count` names an annotation of `queryset` to read with it."""
+    paths = (*LISTED, count) if count else LISTED
+    found = BY_JURISDICTION.rows_under(queryset.values_list(*paths), using=queryset.db)
+    total = found[0][0][len(LISTED)] if count and found else None
+    return [Listed(*parent[: len(LISTED)], list(map(Row._make, rows))) for parent, rows in found], total
+
+
+def listed_of(jurisdictions):
+    """`Listed` for model instances already read (one record, or a page read by the ORM)."""
+    jurisdictions = list(jurisdictions)
+    children = {}
+    for row in enrollment_rows(jurisdiction_ids=[j.pk for j in jurisdictions]):
+        children.setdefault(row.jurisdiction_id, []).append(row)
+    return [Listed(*(getattr(j, name) for name in LISTED), children.get(j.pk, [])) for j in jurisdictions]

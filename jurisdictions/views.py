@@ -40,6 +40,7 @@ from .models import (
     StatusChange,
     answers_summary,
 )
+from .rows import listed
 from .transfer import csvio
 from .translation import localized
 from .versioned import once_per_version
@@ -224,7 +225,9 @@ def jurisdiction_list(request):
     context["as_of"] = as_of
     status = 400 if errors else 200
     if not errors:
-        paginator = ListPaginator(filterset.qs, per_page, count_key=filterset.count_key())
+        # Each jurisdiction of the page read with its enrollments and answers (rows.listed), as
+        # the API reads its pages: one statement on PostgreSQL.
+        paginator = ListPaginator(filterset.qs, per_page, count_key=filterset.count_key(), read=listed)
         raw_page = data.get("page") or "1"
         try:
             page = paginator.page(

@@ -77,3 +77,93 @@ def test_the_query_is_built_and_compiled_once(page_ids):
 def test_a_query_the_cursor_cannot_stand_for_is_refused(page_ids, build):
     with pytest.raises(ImproperlyConfigured):
         CompiledRows(build, "jurisdiction_id").rows(page_ids)
+
+
+# -- a page read with its rows (rows.listed, CompiledRowsCitingDocuments.rows_under) ---------------
+
+
+def _expected(queryset):
+    """What `listed` must give: the ORM's page as model instances, then their rows (`listed_of`,
+    which a detail uses: the page, then `enrollment_rows` of its ids)."""
+    from jurisdictions.rows import listed_of
+
+    return listed_of(queryset)
+
+
+@pytest.mark.parametrize(
+    "ordering",
+    [None, ("-updated_at", "name", "state", "pk"), ("state", "name", "pk"), ("-name", "state", "pk")],
+)
+def test_a_listed_page_is_the_orms_page_with_each_jurisdictions_rows_in_order(page_ids, ordering):
+    from jurisdictions.rows import listed
+
+    everything = Jurisdiction.objects.all() if ordering is None else Jurisdiction.objects.order_by(*ordering)
+    for page in (
+        everything[:25],
+        everything[25:50],
+        everything.filter(pk__in=everything.values("pk")[10:30]),
+    ):
+        found, total = listed(page)
+        expected = _expected(page)
+        assert total is None
+        assert found == expected
+        # Same types too (aware datetimes, dates), not only equal values.
+        assert [tuple(map(type, j[:-1])) for j in found] == [tuple(map(type, j[:-1])) for j in expected]
+    # Jurisdictions without enrollments are listed too, with no rows.
+    found, _ = listed(everything)
+    assert any(not j.rows for j in found) and any(j.rows for j in found)
+    assert sum(len(j.rows) for j in found) > len(found)
+
+
+def test_a_listed_page_reads_the_count_annotation_with_it(page_ids):
+    from jurisdictions.db.paging import CountOf
+    from jurisdictions.rows import listed
+
+    matching = Jurisdiction.objects.filter(name__gte="B")
+    counted = matching.annotate(n=CountOf(matching))
+    found, total = listed(counted[:10], count="n")
+    assert total == matching.count() and len(found) == 10
+    assert found == _expected(matching[:10])
+    assert listed(counted.filter(name="no such place"), count="n") == ([], None)
+
+
+@postgresql_only
+def test_a_listed_page_is_one_statement_on_postgresql(page_ids, django_assert_num_queries):
+    from jurisdictions.rows import listed
+
+    with django_assert_num_queries(1):
+        found, _ = listed(Jurisdiction.objects.order_by("name", "state", "pk")[:40])
+    assert [j.pk for j in found] == page_ids
+
+
+def test_the_api_and_html_lists_read_their_page_with_its_rows(client, page_ids):
+    # The page, its count and what it shows: one statement on PostgreSQL, two queries elsewhere;
+    # plus the data version (and on the HTML page, what it reads besides its rows).
+    from django.test.utils import CaptureQueriesContext
+
+    from jurisdictions.cache import bump_data_version
+
+    bump_data_version()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/jurisdictions/?page_size=40")
+    assert response.status_code == 200
+    assert [j["slug"] for j in response.json()["results"]] == list(
+        Jurisdiction.objects.filter(pk__in=page_ids)
+        .order_by("name", "state", "pk")
+        .values_list("slug", flat=True)
+    )
+    assert len(queries) == (2 if connection.vendor == "postgresql" else 3)
+    reading = [q["sql"] for q in queries if "jurisdictions_certification" in q["sql"]]
+    assert len(reading) == 1
+    if connection.vendor == "postgresql":
+        assert "parents" in reading[0] and "COUNT(*)" in reading[0]
+
+
+def test_a_listed_page_of_a_filter_that_matches_nothing_by_construction_is_empty(page_ids):
+    # `pk__in=[]` (an as_of day before anything was enrolled) compiles to no SQL at all.
+    from jurisdictions.db.paging import CountOf
+    from jurisdictions.rows import listed
+
+    nothing = Jurisdiction.objects.filter(pk__in=[])
+    assert listed(nothing[:10]) == ([], None)
+    assert listed(nothing.annotate(n=CountOf(nothing))[:10], count="n") == ([], None)

@@ -173,3 +173,56 @@ def test_programs_and_requirements_added_later_are_filters_at_once(cities, psp):
     EnrollmentFactory(program=other, jurisdiction=cities["memphis"].jurisdiction, answers={"notice": "yes"})
     assert slugs("program=byrne-jag") == ["memphis-tn"]
     assert slugs("answer=notice:yes") == ["memphis-tn"]
+
+
+# -- the FilterSet's own costs (issue 12: no form for no filter; fields copied without choices) ----
+
+
+@pytest.mark.parametrize(
+    "query", ["", "page=3", "page_size=10&format=json", "cursor=", "state=", "search=%20"]
+)
+def test_a_query_naming_no_filter_lists_everything_without_building_a_form(cities, query):
+    f = JurisdictionFilter(QueryDict(query), queryset=Jurisdiction.objects.all())
+    assert f.filters_nothing()
+    assert f.is_valid() and f.cleaned() == {}
+    assert "form" not in f.__dict__  # neither built nor validated
+    assert str(f.qs.query) == str(Jurisdiction.objects.all().query)
+    assert f.as_of_day() is None
+    assert f.export_scope() == {"programs": None, "statuses": None, "as_of": None}
+    # The form, when a page shows it, is still there and valid.
+    assert f.form.is_valid()
+
+
+@pytest.mark.parametrize("query", ["nope=1", "page=2&stat=participating", "state=ZZ", "ordering=-name"])
+def test_a_query_naming_a_filter_or_an_unknown_parameter_still_goes_through_the_form(cities, query):
+    f = JurisdictionFilter(QueryDict(query), queryset=Jurisdiction.objects.all())
+    assert not f.filters_nothing()
+    if query == "ordering=-name":
+        assert f.is_valid()
+        names = list(f.qs.values_list("name", flat=True))
+        assert names == sorted(names, reverse=True)
+    else:
+        assert not f.is_valid() and f.errors
+
+
+def test_each_filter_form_owns_its_fields_and_widgets_but_shares_declared_choices(cities):
+    first = JurisdictionFilter(QueryDict("state=TN"), queryset=Jurisdiction.objects.all()).form
+    second = JurisdictionFilter(QueryDict("state=CA"), queryset=Jurisdiction.objects.all()).form
+    for name in first.fields:
+        assert first.fields[name] is not second.fields[name]
+        assert first.fields[name].widget is not second.fields[name].widget
+        assert first.fields[name].widget.attrs is not second.fields[name].widget.attrs
+    first.fields["search"].widget.attrs["data-x"] = "1"
+    assert "data-x" not in second.fields["search"].widget.attrs
+    assert first.fields["state"].choices is second.fields["state"].choices  # read only, shared
+    assert first.is_valid() and second.is_valid()
+    assert (list(first.cleaned_data["state"]), list(second.cleaned_data["state"])) == (["TN"], ["CA"])
+
+
+def test_a_program_made_after_a_form_was_built_is_a_choice_of_the_next_form(cities):
+    # A model choice field copies its queryset per form, so no form reads another's stale results.
+    JurisdictionFilter(QueryDict("program=psp"), queryset=Jurisdiction.objects.all()).is_valid()
+    ProgramFactory(slug="later", name="A later program")
+    f = JurisdictionFilter(QueryDict("program=later"), queryset=Jurisdiction.objects.all())
+    assert f.is_valid(), f.errors
+    assert f.cleaned()["program"].slug == "later"

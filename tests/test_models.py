@@ -167,3 +167,24 @@ def test_where_in_keeps_exactly_the_rows_whose_column_is_listed():
     assert set(where_in(Jurisdiction.objects.all(), "id", [a.pk, c.pk])) == {a, c}
     assert list(where_in(Jurisdiction.objects.all(), "slug", iter([b.slug]))) == [b]
     assert list(where_in(Jurisdiction.objects.all(), "id", [])) == []
+
+
+def test_answers_summary_words_are_kept_per_counts_and_language():
+    # The words are kept per (counts, kind, language): the same counts read in Spanish on a Spanish
+    # page and in English elsewhere, whatever was asked first.
+    from django.utils import translation
+
+    from jurisdictions.models import answers_summary
+    from jurisdictions.models.enrollments import _summary_words
+
+    answers = [("yes", "certified"), ("yes", "reported"), ("no", "")]
+    with translation.override("es"):
+        spanish = answers_summary(answers, of=3, kind="city")
+    with translation.override("en"):
+        english = answers_summary(answers, of=3, kind="city")
+        assert english == _summary_words.__wrapped__(1, 1, 0, 3, "city", "en")
+    with translation.override("es"):
+        assert answers_summary(answers, of=3, kind="city") == spanish
+        assert spanish == _summary_words.__wrapped__(1, 1, 0, 3, "city", "es")
+    assert english == "1 of 3 certified; 1 of 3 reported as met (not certified by the city)"
+    assert spanish != english

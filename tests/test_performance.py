@@ -301,34 +301,43 @@ def test_the_fast_import_path_keeps_a_note_that_looks_like_copys_null_marker():
     assert Jurisdiction.objects.get(slug="jackson-tn").geoid is None
 
 
-def test_facts_as_of_is_the_latest_effective_day_or_undated_recording_and_skips_corrections():
-    # The footer reads two index ends in one query (statuschange_effective_idx) instead of an
-    # aggregate over every change; the answer must be the aggregate's.
+def test_footer_dates_are_the_latest_recording_and_latest_effective_day_in_one_query():
+    # The footer reads index ends in one query (statuschange_effective_idx, changed_at) instead of
+    # aggregates over every change; the answers must be the aggregates'.
+    from django.db.models import Max
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from jurisdictions.context_processors import _facts_as_of
+    from jurisdictions.context_processors import _dates
     from jurisdictions.models import StatusChange
     from tests.factories import StatusChangeFactory
 
+    def facts_as_of():
+        with CaptureQueriesContext(connection) as queries:
+            latest, day = _dates()
+        assert len(queries) == 1
+        assert latest == StatusChange.objects.aggregate(latest=Max("changed_at"))["latest"]
+        return day
+
     StatusChange.objects.all().delete()
-    assert _facts_as_of() is None
+    assert facts_as_of() is None
     aware = datetime.datetime(2020, 5, 1, 12, tzinfo=datetime.UTC)
     dated = StatusChangeFactory(effective_on=datetime.date(2019, 3, 1), changed_at=aware)
-    assert _facts_as_of() == datetime.date(2019, 3, 1)
+    assert facts_as_of() == datetime.date(2019, 3, 1)
     # An undated change counts from the day it was recorded, when that is later.
     StatusChangeFactory(effective_on=None, changed_at=aware)
-    assert _facts_as_of() == timezone.localdate(aware)
-    # A correction is not an event, however late its date.
+    assert facts_as_of() == timezone.localdate(aware)
+    # A correction is not an event, however late its date (but it was recorded, latest of all).
     StatusChangeFactory(
         enrollment=dated.enrollment,
         effective_on=datetime.date(2024, 1, 1),
         correction_of=dated,
         correction_reason="Wrong date.",
-        changed_at=aware,
+        changed_at=aware + datetime.timedelta(days=1),
     )
-    assert _facts_as_of() == timezone.localdate(aware)
+    assert facts_as_of() == timezone.localdate(aware)
     StatusChangeFactory(effective_on=datetime.date(2021, 7, 4), changed_at=aware)
-    assert _facts_as_of() == datetime.date(2021, 7, 4)
+    assert facts_as_of() == datetime.date(2021, 7, 4)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="other databases run the queryset itself")

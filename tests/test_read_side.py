@@ -311,11 +311,13 @@ def test_once_a_filter_is_known_the_html_list_costs_the_api_lists_queries_and_th
     get(client, f"{HTML}?status=pending&page_size=2")  # counts, renders the form, reads the footer
     get(client, f"{API}?status=pending&page_size=2")
     _, html = get(client, f"{HTML}?status=pending&page_size=2&page=2")
-    _, api = get(client, f"{API}?status=pending&page_size=2&page=3")
-    # The API: the page, then its enrollments and answers. The page: the same two queries (the
-    # same SQL), and the latest status change of each row, which only the page shows.
-    assert len(api) == 2 and len(html) == 3
-    assert [q["sql"].split(" FROM ")[0] for q in html[:2]] == [q["sql"].split(" FROM ")[0] for q in api]
+    _, api = get(client, f"{API}?status=pending&page_size=2&page=2")
+    # The API: the page with its enrollments and answers (one statement on PostgreSQL, the page
+    # then its rows elsewhere). The page: the same SQL, and the latest status change of each row,
+    # which only the page shows.
+    reads = 1 if connection.vendor == "postgresql" else 2
+    assert len(api) == reads and len(html) == reads + 1
+    assert [q["sql"] for q in html[:reads]] == [q["sql"] for q in api]
 
 
 def test_a_detail_refuses_list_filters_by_name_instead_of_applying_them(client, towns):

@@ -70,7 +70,8 @@ class ApiPagination(PageNumberPagination):
         page_size = self.get_page_size(request)
         filterset_class = getattr(view, "filterset_class", None)
         key = count_key(filterset_class, request.query_params) if filterset_class else None
-        paginator = ListPaginator(queryset, page_size, count_key=key)
+        # A view may read its pages itself (JurisdictionViewSet: each jurisdiction with its rows).
+        paginator = ListPaginator(queryset, page_size, count_key=key, read=getattr(view, "page_reader", None))
         cursor = request.query_params.get(CURSOR)
         if cursor is not None:
             return self._walk(paginator, cursor, request)

@@ -1,8 +1,8 @@
 """The one JSON representation of jurisdictions, enrollments and certifications.
 
 A jurisdiction in the list, the same jurisdiction alone, an enrollment alone and a certification
-alone are all built here from the rows of `rows.enrollment_rows` (one query for a page or a
-record), so list and detail match by construction. The serializers in serializers.py declare the
+alone are all built here from the rows of `rows.enrollment_rows` (read with the page itself by
+`rows.listed`: one query on PostgreSQL), so list and detail match by construction. The serializers in serializers.py declare the
 fields (for the OpenAPI schema) and call these functions; tests/test_api_schema.py checks every
 response against the schema and that each object carries exactly the declared fields.
 
@@ -179,13 +179,13 @@ def jurisdiction(j, enrollments, urls):
     }
 
 
-def jurisdictions(objects, request, *, as_of=None):
-    """The representation of each jurisdiction of `objects` (a page, or one), in one query; with
-    `as_of` (a checked day), statuses and answers as they stood at the end of that day."""
-    objects = list(objects)
+def jurisdictions(listed, request, *, as_of=None):
+    """The representation of each jurisdiction of `listed` (`rows.Listed`: a page read with its
+    rows, or `listed_of` one record); with `as_of` (a checked day), statuses and answers as they
+    stood at the end of that day."""
     urls = Urls(request)
-    nested = nest(enrollment_rows(jurisdiction_ids=[j.pk for j in objects]), urls, as_of=as_of)
-    return [jurisdiction(j, nested.get(j.pk, []), urls) for j in objects]
+    nested = nest([row for j in listed for row in j.rows], urls, as_of=as_of)
+    return [jurisdiction(j, nested.get(j.pk, []), urls) for j in listed]
 
 
 def enrollment_detail(instance, request):

@@ -11,6 +11,7 @@ enrollments and certifications also carry the `url` of their own API resource, w
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import rows
 from ..models import Certification, Enrollment, Jurisdiction, Program, Requirement, Source, StatusChange
 from . import representation
 
@@ -227,8 +228,11 @@ class JurisdictionListSerializer(serializers.ListSerializer):
     """A page of jurisdictions: the one representation (representation.py), one query for all."""
 
     def to_representation(self, data):
-        objects = data.all() if hasattr(data, "all") else data
-        return representation.jurisdictions(objects, self.context["request"], as_of=self.context.get("as_of"))
+        # A page comes read with its rows (JurisdictionViewSet.page_reader); anything else is read here.
+        listed = list(data.all() if hasattr(data, "all") else data)
+        if listed and not isinstance(listed[0], rows.Listed):
+            listed = rows.listed_of(listed)
+        return representation.jurisdictions(listed, self.context["request"], as_of=self.context.get("as_of"))
 
 
 class JurisdictionSerializer(serializers.ModelSerializer):
@@ -271,7 +275,7 @@ class JurisdictionSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         return representation.jurisdictions(
-            [instance], self.context["request"], as_of=self.context.get("as_of")
+            rows.listed_of([instance]), self.context["request"], as_of=self.context.get("as_of")
         )[0]
 
 

@@ -17,6 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from .. import rows
 from ..as_of import parse as as_of_day
 from ..cache import CachedListMixin, CachedReadMixin, CachedRetrieveMixin
 from ..filters import NON_FILTER_PARAMS, JurisdictionFilter, StatusChangeFilter
@@ -264,6 +265,9 @@ class JurisdictionViewSet(
     filterset_class = JurisdictionFilter
     lookup_field = "slug"
     detail_params = frozenset({"as_of"})
+    # A page is read with what it shows: its jurisdictions, their enrollments, answers and
+    # documents, and the count when not known yet (one statement on PostgreSQL).
+    page_reader = staticmethod(rows.listed)
 
     def get_renderers(self):
         found = super().get_renderers()

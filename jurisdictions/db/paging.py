@@ -47,6 +47,11 @@ def _defers(object_list):
     )
 
 
+def _instances(queryset, count=None):
+    rows = list(queryset)
+    return rows, getattr(rows[0], count) if count and rows else None
+
+
 class CountOf(Subquery):
     """`(SELECT COUNT(*) FROM (<queryset>) AS counted)`: how many rows `queryset` has, as a value."""
 
@@ -89,9 +94,18 @@ class ListPaginator(Paginator):
 
     COUNT = "paginator_count"
 
-    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, count_key=None):
+    def __init__(
+        self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, count_key=None, read=None
+    ):
         super().__init__(object_list, per_page, orphans, allow_empty_first_page)
         self._cache_key = versioned_key("count", count_key) if count_key is not None else None
+        # How a page's queryset becomes its items: `read(queryset, count=<annotation or None>)`
+        # gives (items, the annotation's value) (rows.listed reads a page with what it shows);
+        # by default, the model instances.
+        self.read = read or _instances
+
+    def _read(self, queryset, count=None):
+        return self.read(queryset, count=count)[0]
 
     @cached_property
     def count(self):
@@ -135,17 +149,18 @@ class ListPaginator(Paginator):
             top = bottom + self.per_page
             if top + self.orphans >= self.count:
                 top = self.count
-            return self._get_page(self._slice(bottom, top), number, self)
+            return self._get_page(self._read(self._slice(bottom, top)) if top > bottom else [], number, self)
         # Count unknown: read it with the page, in the same query.
         bottom = (number - 1) * self.per_page
         counted = self.object_list.annotate(**{self.COUNT: CountOf(self.object_list)})
-        rows = list(
+        rows, total = self.read(
             counted.filter(pk__in=self.object_list.values("pk")[bottom : bottom + self.per_page])
             if bottom
-            else counted[: self.per_page]
+            else counted[: self.per_page],
+            count=self.COUNT,
         )
         if rows:
-            self.count = self._store_count(getattr(rows[0], self.COUNT))
+            self.count = self._store_count(total)
         elif number == 1:
             self.count = self._store_count(0)  # nothing on the first page: nothing at all
         number = self.validate_number(number)  # past the last page: EmptyPage, as Paginator says
@@ -154,7 +169,7 @@ class ListPaginator(Paginator):
     def walk(self, cursor):
         """The page after `cursor` (an `encode_cursor` text, "" for the start) in id order."""
         after = decode_cursor(cursor)
-        rows = list(self.object_list.order_by("pk").filter(pk__gt=after)[: self.per_page + 1])
+        rows = self._read(self.object_list.order_by("pk").filter(pk__gt=after)[: self.per_page + 1])
         more = len(rows) > self.per_page
         rows = rows[: self.per_page]
         return CursorPage(rows, encode_cursor(rows[-1].pk) if more else None)

@@ -2,6 +2,7 @@
 the timeline of status changes. The participating rule lives here, in `Enrollment.participation_errors`.
 """
 
+import functools
 from collections.abc import Mapping
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .base import (
@@ -279,7 +280,14 @@ def answers_summary(answers, *, of, kind="jurisdiction"):
     yes = [basis for answer, basis in answers if answer == CertificationAnswer.YES]
     certified = yes.count(CertificationBasis.CERTIFIED)
     reported = yes.count(CertificationBasis.REPORTED)
-    unbased = len(yes) - certified - reported
+    return _summary_words(certified, reported, len(yes) - certified - reported, of, kind, get_language())
+
+
+@functools.lru_cache(maxsize=1024)
+def _summary_words(certified, reported, unbased, of, kind, language):
+    """The words of `answers_summary` for these counts in the active `language` (part of the key:
+    the same counts read differently in Spanish). A list page words one per enrollment, from a
+    handful of distinct counts; the words themselves only change with a new catalogue (a deploy)."""
     # Translated (issue 19); the API asks in English, so its words stay the same.
     parts = []
     if certified:
