@@ -27,7 +27,8 @@ from . import as_of as history
 from . import list_page, services
 from .cache import cache_public_page
 from .db.paging import ListPaginator
-from .filters import NON_FILTER_PARAMS, JurisdictionFilter
+from .filters import JurisdictionFilter
+from .filtersets import NON_FILTER_PARAMS
 from .forms import ErrorReportForm
 from .map_marks import enrollments_of, map_context
 from .models import (

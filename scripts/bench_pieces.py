@@ -11,8 +11,8 @@ the difference. The pieces (docs/performance.md, "What each piece buys"):
 * `listed`: a page read with its rows in one statement (rows.listed) rather than the page, then its
   rows. Put scripts/latency_proxy.py between the app and the database to see what a round trip
   costs where the database is across a network.
-* `noform`: no filter form built when the query names no filter (filters.StrictFilterSet).
-* `fieldcopy`: the filter form's fields copied without their choices (filters._Fields).
+* `noform`: no filter form built when the query names no filter (filtersets.StrictFilterSet).
+* `fieldcopy`: the filter form's fields copied without their choices (filtersets._Fields).
 * `summary`: the words of an answers summary kept per counts and language (models.answers_summary).
 """
 
@@ -56,7 +56,7 @@ def switches(piece):
 
         return on, off
     if piece == "noform":
-        from jurisdictions.filters import StrictFilterSet
+        from jurisdictions.filtersets import StrictFilterSet
 
         kept = StrictFilterSet.filters_nothing
         return (
@@ -64,24 +64,24 @@ def switches(piece):
             lambda: setattr(StrictFilterSet, "filters_nothing", lambda self: False),
         )
     if piece == "fieldcopy":
-        from jurisdictions import filters
+        from jurisdictions import filtersets
 
-        kept = filters._Fields.__deepcopy__
+        kept = filtersets._Fields.__deepcopy__
 
         def deep(self, memo):
             return {name: copy.deepcopy(field, memo) for name, field in self.items()}
 
         return (
-            lambda: setattr(filters._Fields, "__deepcopy__", kept),
-            lambda: setattr(filters._Fields, "__deepcopy__", deep),
+            lambda: setattr(filtersets._Fields, "__deepcopy__", kept),
+            lambda: setattr(filtersets._Fields, "__deepcopy__", deep),
         )
     if piece == "summary":
-        from jurisdictions.models import enrollments
+        from jurisdictions.models import certifications
 
-        kept = enrollments._summary_words
+        kept = certifications._summary_words
         return (
-            lambda: setattr(enrollments, "_summary_words", kept),
-            lambda: setattr(enrollments, "_summary_words", kept.__wrapped__),
+            lambda: setattr(certifications, "_summary_words", kept),
+            lambda: setattr(certifications, "_summary_words", kept.__wrapped__),
         )
     raise SystemExit(f"Unknown piece {piece!r}.")
 

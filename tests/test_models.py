@@ -175,7 +175,7 @@ def test_answers_summary_words_are_kept_per_counts_and_language():
     from django.utils import translation
 
     from jurisdictions.models import answers_summary
-    from jurisdictions.models.enrollments import _summary_words
+    from jurisdictions.models.certifications import _summary_words
 
     answers = [("yes", "certified"), ("yes", "reported"), ("no", "")]
     with translation.override("es"):

@@ -15,7 +15,8 @@ from jurisdictions.api.serializers import (
 from jurisdictions.db.paging import ListPaginator, decode_cursor, encode_cursor
 from jurisdictions.db.stats import analyze
 from jurisdictions.etags import etag_for
-from jurisdictions.filters import JurisdictionFilter, count_key
+from jurisdictions.filters import JurisdictionFilter
+from jurisdictions.filtersets import count_key
 from jurisdictions.models import Certification, Enrollment, Jurisdiction, StatusChange
 from tests.factories import EnrollmentFactory, JurisdictionFactory, ProgramFactory, RequirementFactory
 from tests.problems import errors_of

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from ..db.paging import InvalidCursor, ListPaginator
-from ..filters import count_key
+from ..filtersets import count_key
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500

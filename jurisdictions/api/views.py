@@ -20,7 +20,8 @@ from rest_framework.settings import api_settings
 from .. import rows
 from ..as_of import parse as as_of_day
 from ..cache import CachedListMixin, CachedReadMixin, CachedRetrieveMixin
-from ..filters import NON_FILTER_PARAMS, JurisdictionFilter, StatusChangeFilter
+from ..filters import JurisdictionFilter, StatusChangeFilter
+from ..filtersets import NON_FILTER_PARAMS
 from ..models import (
     Certification,
     Enrollment,

@@ -4,7 +4,7 @@
 
 * **The count once per filter and data version.** Counting 76,000 matching rows over the enrollment
   semi-join costs about 20 ms at 90,000 jurisdictions, paid by every uncached page of the same
-  filter. Given a `count_key` (the filter, without ordering or page: `filters.count_key`), the
+  filter. Given a `count_key` (the filter, without ordering or page: `filtersets.count_key`), the
   count is kept under the data version (versioned.py), which every committed write moves on:
   exact, never an estimate.
 * **The count in the page query** when it is not known yet: a scalar subquery of the page query,

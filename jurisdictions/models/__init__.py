@@ -19,19 +19,14 @@ from .base import (
     ocd_id_validator,
     web_url_validator,
 )
-from .enrollments import (
+from .certifications import (
     Certification,
     CertificationAnswer,
     CertificationBasis,
     CertificationLegalBasis,
-    ChangeVia,
-    Enrollment,
-    EnrollmentQuerySet,
-    EnrollmentSiteType,
-    EnrollmentStatus,
-    StatusChange,
     answers_summary,
 )
+from .enrollments import Enrollment, EnrollmentQuerySet, EnrollmentSiteType, EnrollmentStatus
 from .imports import ImportJob, ImportJobState
 from .jurisdictions import (
     SYNTHETIC_GEOID_PREFIX,
@@ -42,6 +37,7 @@ from .jurisdictions import (
 )
 from .programs import Program, Requirement, Source, SourceKind
 from .reports import ErrorReport, ErrorReportState
+from .status_changes import ChangeVia, StatusChange
 from .versioning import DataVersion
 
 __all__ = [

@@ -1,17 +1,15 @@
-"""Enrollments (a jurisdiction in a program), their answers to the program's requirements, and
-the timeline of status changes. The participating rule lives here, in `Enrollment.participation_errors`.
+"""Enrollments: a jurisdiction in a program, its status and dates. The participating rule lives here,
+in `Enrollment.participation_errors`; the answers it reads are `certifications.Certification`.
 """
 
-import functools
 from collections.abc import Mapping
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .base import (
     NOTES_MAX_LENGTH,
@@ -19,10 +17,13 @@ from .base import (
     choice_constraint,
     history,
     notes_length_validator,
-    web_url_validator,
 )
 from .jurisdictions import Jurisdiction
-from .programs import Program, Requirement, Source
+from .programs import Program, Source
+
+# certifications.py imports this module: Certification's ForeignKey names Enrollment, so Enrollment is
+# created first (models register in that order, which is the order Django lists relations in, e.g.
+# on the admin's delete page). Names of certifications.py are imported here where they are used.
 
 
 class EnrollmentQuerySet(models.QuerySet):
@@ -31,6 +32,8 @@ class EnrollmentQuerySet(models.QuerySet):
 
     def with_answer_counts(self):
         """Annotate how many requirements are answered yes and how many the program has."""
+        from .certifications import Certification
+
         return self.annotate(
             yes_count=Count(
                 "certifications",
@@ -153,6 +156,8 @@ class Enrollment(TimeStampedModel):
         `answers` ({requirement_id: answer}) overrides stored answers, so a form or a CSV row can be
         checked before anything is saved.
         """
+        from .certifications import Certification
+
         current = self.answers() if self.pk else {}
         current.update(answers or {})
         return [r for r in self.program.requirements.all() if current.get(r.pk) != Certification.Answer.YES]
@@ -161,6 +166,8 @@ class Enrollment(TimeStampedModel):
     def unmet_of(cls, *, status, requirements, answers):
         """The requirements that stop `status`: for participating, those not answered yes
         (`answers` maps requirement id to answer); none for any other status."""
+        from .certifications import Certification
+
         if status != cls.Status.PARTICIPATING:
             return []
         return [r for r in requirements if answers.get(r.pk) != Certification.Answer.YES]
@@ -216,6 +223,8 @@ class Enrollment(TimeStampedModel):
     @property
     def answers_summary(self):
         """The answers' count and basis in words (see `answers_summary`)."""
+        from .certifications import answers_summary
+
         return answers_summary(
             [(c.answer, c.basis) for c in self.certifications.all()],
             of=len(self.certifications.all()),
@@ -241,300 +250,3 @@ class Enrollment(TimeStampedModel):
         return Enrollment.effective_on(
             self.status, letter_sent_on=self.letter_sent_on, joined_on=self.joined_on
         )
-
-
-class CertificationAnswer(models.TextChoices):
-    YES = "yes", _("Yes")
-    NO = "no", _("No")
-    NOT_APPLICABLE = "not_applicable", _("Not applicable (does not run the facility)")
-    UNKNOWN = "unknown", _("Unknown")
-
-
-class CertificationLegalBasis(models.TextChoices):
-    STATUTE = "statute", _("Statute")
-    REGULATION = "regulation", _("Regulation")
-    POLICY = "policy", _("Policy")
-
-
-NOT_CERTIFIED_BY = {
-    "city": gettext_lazy("not certified by the city"),
-    "county": gettext_lazy("not certified by the county"),
-    "state": gettext_lazy("not certified by the state"),
-    "territory": gettext_lazy("not certified by the territory"),
-    "jurisdiction": gettext_lazy("not certified by the jurisdiction"),
-}
-
-
-def _not_certified_by(kind):
-    words = NOT_CERTIFIED_BY.get(kind)
-    return str(words) if words else gettext("not certified by the %(kind)s") % {"kind": kind}
-
-
-def answers_summary(answers, *, of, kind="jurisdiction"):
-    """How many requirements are met and on what basis, in the words pages and the API use:
-    "3 of 3 certified", "3 of 3 reported as met (not certified by the city)".
-
-    `answers` are (answer, basis) pairs; `of` is the number of requirements; `kind` names the
-    jurisdiction ("city", "county").
-    """
-    yes = [basis for answer, basis in answers if answer == CertificationAnswer.YES]
-    certified = yes.count(CertificationBasis.CERTIFIED)
-    reported = yes.count(CertificationBasis.REPORTED)
-    return _summary_words(certified, reported, len(yes) - certified - reported, of, kind, get_language())
-
-
-@functools.lru_cache(maxsize=1024)
-def _summary_words(certified, reported, unbased, of, kind, language):
-    """The words of `answers_summary` for these counts in the active `language` (part of the key:
-    the same counts read differently in Spanish). A list page words one per enrollment, from a
-    handful of distinct counts; the words themselves only change with a new catalogue (a deploy)."""
-    # Translated (issue 19); the API asks in English, so its words stay the same.
-    parts = []
-    if certified:
-        parts.append(
-            ngettext("%(n)d of %(of)d certified", "%(n)d of %(of)d certified", certified)
-            % {"n": certified, "of": of}
-        )
-    if reported:
-        parts.append(
-            ngettext(
-                "%(n)d of %(of)d reported as met (%(not_certified)s)",
-                "%(n)d of %(of)d reported as met (%(not_certified)s)",
-                reported,
-            )
-            % {"n": reported, "of": of, "not_certified": _not_certified_by(kind)}
-        )
-    if unbased:
-        parts.append(
-            ngettext(
-                "%(n)d of %(of)d answered yes (basis not recorded)",
-                "%(n)d of %(of)d answered yes (basis not recorded)",
-                unbased,
-            )
-            % {"n": unbased, "of": of}
-        )
-    return "; ".join(parts) or gettext("0 of %(of)d met") % {"of": of}
-
-
-class CertificationBasis(models.TextChoices):
-    """On what the answer rests: the jurisdiction's own certification, or a third party's report."""
-
-    CERTIFIED = "certified", _("Certified by the jurisdiction")
-    REPORTED = "reported", _("Reported by a third party (not certified by the jurisdiction)")
-
-
-class Certification(TimeStampedModel):
-    """A jurisdiction's answer to one requirement of a program it is enrolled in."""
-
-    Answer = CertificationAnswer
-
-    LegalBasis = CertificationLegalBasis
-
-    Basis = CertificationBasis
-
-    # No single-column indexes: the unique (enrollment, requirement) and (requirement, answer) lead with them.
-    enrollment = models.ForeignKey(
-        Enrollment, on_delete=models.CASCADE, related_name="certifications", db_index=False
-    )
-    requirement = models.ForeignKey(
-        Requirement, on_delete=models.PROTECT, related_name="certifications", db_index=False
-    )
-    answer = models.CharField(max_length=20, choices=Answer.choices, default=Answer.UNKNOWN)
-    basis = models.CharField(
-        max_length=20,
-        choices=Basis.choices,
-        blank=True,
-        help_text="certified: the jurisdiction's own statement (who certified, when, the document); "
-        "reported: a third party says so (the document); empty: no basis recorded yet.",
-    )
-    facility_operator = models.CharField(
-        max_length=200,
-        blank=True,
-        help_text="Who runs the facility when the jurisdiction does not (e.g. the county sheriff).",
-    )
-    legal_basis = models.CharField(
-        max_length=20,
-        choices=LegalBasis.choices,
-        blank=True,
-        help_text="Kind of instrument the certification rests on.",
-    )
-    citation = models.CharField(
-        max_length=300, blank=True, help_text="Citation of the statute, regulation or policy."
-    )
-    evidence_url = models.URLField(
-        max_length=500,
-        blank=True,
-        verbose_name="evidence URL",
-        validators=[web_url_validator],
-        help_text="Link to the evidence (http:// or https://).",
-    )
-    certified_by = models.CharField(
-        max_length=200, blank=True, help_text="Name and title of the official who certified."
-    )
-    certified_on = models.DateField(null=True, blank=True, help_text="Date of the certification.")
-    # Rarely set: a partial index (below) serves the PROTECT check without indexing every NULL.
-    source = models.ForeignKey(
-        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="certifications", db_index=False
-    )
-    second_source = models.ForeignKey(
-        Source,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="second_certifications",
-        db_index=False,
-        help_text="A second document that says the same (e.g. a second report of it).",
-    )
-    version = models.PositiveIntegerField(
-        default=1, editable=False, help_text="Raised by every write; guards against lost updates."
-    )
-
-    history = history(unindexed=["requirement", "source", "second_source"])
-
-    class Meta:
-        ordering = ["enrollment", "requirement__order"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["enrollment", "requirement"], name="jurisdictions_certification_unique"
-            ),
-            choice_constraint("answer", CertificationAnswer),
-            choice_constraint("legal_basis", CertificationLegalBasis, allow_blank=True),
-            choice_constraint("basis", CertificationBasis, allow_blank=True),
-            models.CheckConstraint(
-                condition=~Q(answer="not_applicable") | ~Q(facility_operator=""),
-                name="jurisdictions_certification_na_names_operator",
-                violation_error_message=("Name who runs the facility when the answer is not applicable."),
-            ),
-        ]
-        indexes = [
-            # The list's "answer to a requirement" filter.
-            models.Index(fields=["requirement", "answer"], name="certification_req_answer_idx"),
-            models.Index(
-                fields=["source"], condition=Q(source__isnull=False), name="certification_source_idx"
-            ),
-            # The PROTECT check of a second document, and its source page.
-            models.Index(
-                fields=["second_source"],
-                condition=Q(second_source__isnull=False),
-                name="certification_source2_idx",
-            ),
-        ]
-
-    def __str__(self):
-        # Staff read the requirement's title (the admin's answer rows are headed by this).
-        return f"{self.enrollment}: {self.requirement.title}: {self.get_answer_display()}"
-
-    @property
-    def effective_on(self):
-        """Date from which the answer stood, by its documents: the certification's date, else the
-        date of the document it cites (None when neither is known)."""
-        if self.certified_on:
-            return self.certified_on
-        return self.source.published_on if self.source_id else None
-
-    def clean(self):
-        if (
-            self.requirement_id
-            and self.enrollment_id
-            and self.requirement.program_id != self.enrollment.program_id
-        ):
-            raise ValidationError(
-                {"requirement": "This requirement belongs to another program than the enrollment."}
-            )
-
-
-class StatusChangeQuerySet(models.QuerySet):
-    def events(self):
-        """The timeline's events: corrections are shown on the record they correct, not as events."""
-        return self.filter(correction_of__isnull=True)
-
-    def corrections(self):
-        return self.filter(correction_of__isnull=False)
-
-
-class ChangeVia(models.TextChoices):
-    ADMIN = "admin", _("Admin")
-    API = "api", "API"
-    IMPORT = "import", _("Import")
-    SYSTEM = "system", _("System")
-
-
-class StatusChange(models.Model):
-    """One step in an enrollment's history: the timeline and the change feed read these."""
-
-    Via = ChangeVia
-
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(
-        max_length=20,
-        choices=Enrollment.Status.choices,
-        blank=True,
-        help_text="Empty when the enrollment was created.",
-    )
-    to_status = models.CharField(max_length=20, choices=Enrollment.Status.choices)
-    changed_at = models.DateTimeField(
-        default=timezone.now, help_text="When the change was recorded in the tracker."
-    )
-    effective_on = models.DateField(
-        null=True, blank=True, help_text="Date the status took effect, according to the source."
-    )
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    via = models.CharField(max_length=10, choices=Via.choices, default=Via.SYSTEM)
-    note = models.TextField(blank=True)
-    source = models.ForeignKey(
-        Source,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="status_changes",
-        help_text="The document that reports this change; empty means no source recorded.",
-    )
-    correction_of = models.ForeignKey(
-        "self",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="corrections",
-        help_text="The earlier record this one corrects: a correction is not a new event.",
-    )
-    correction_reason = models.TextField(
-        blank=True, max_length=2000, help_text="Why the earlier record was wrong (shown publicly)."
-    )
-
-    objects = StatusChangeQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-changed_at", "-id"]
-        get_latest_by = "changed_at"
-        constraints = [
-            choice_constraint("from_status", EnrollmentStatus, allow_blank=True),
-            choice_constraint("to_status", EnrollmentStatus),
-            choice_constraint("via", ChangeVia),
-            models.CheckConstraint(
-                condition=Q(correction_of__isnull=True) | ~Q(correction_reason=""),
-                name="jurisdictions_statuschange_correction_has_reason",
-                violation_error_message="A correction says why the earlier record was wrong.",
-            ),
-        ]
-        indexes = [
-            # The change feed's newest-first order and its `since` filter.
-            models.Index(fields=["-changed_at", "-id"], name="statuschange_recent_idx"),
-            # The footer's "facts as of" (the latest effective date of an event, or the latest
-            # recording of an undated one) from the index's ends rather than a scan of every change
-            # (context_processors.py).
-            models.Index(
-                fields=["effective_on", "changed_at"],
-                condition=Q(correction_of__isnull=True),
-                name="statuschange_effective_idx",
-            ),
-        ]
-
-    def __str__(self):
-        origin = self.get_from_status_display() or "new"
-        return f"{self.enrollment}: {origin} → {self.get_to_status_display()}"

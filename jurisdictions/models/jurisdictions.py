@@ -15,7 +15,8 @@ from .base import State, TimeStampedModel, choice_constraint, geoid_validator, h
 class JurisdictionQuerySet(models.QuerySet):
     def with_enrollments(self):
         """Everything a list row or an API object shows, in a fixed number of queries."""
-        from .enrollments import Certification, Enrollment  # they refer to Jurisdiction
+        from .certifications import Certification  # they refer to Jurisdiction
+        from .enrollments import Enrollment
 
         return self.prefetch_related(
             models.Prefetch(

@@ -99,7 +99,8 @@ class ProgramQuerySet(models.QuerySet):
     def with_overview(self):
         """Each program with `n_requirements`, `n_<status>` (enrollments in each status) and
         `last_change_at` (its latest status change), one query (the /programs/ page)."""
-        from .enrollments import Enrollment, EnrollmentStatus, StatusChange  # they refer to programs
+        from .enrollments import Enrollment, EnrollmentStatus  # they refer to programs
+        from .status_changes import StatusChange
 
         # Subqueries rather than joins: joining requirements, enrollments and changes together
         # would count each enrollment once per requirement and change.

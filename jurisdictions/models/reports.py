@@ -5,8 +5,8 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 
 from .base import TimeStampedModel, choice_constraint
-from .enrollments import StatusChange
 from .jurisdictions import Jurisdiction
+from .status_changes import StatusChange
 
 REPORT_MAX_LENGTH = 2000
 
