@@ -18,7 +18,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 
 from .cache import cache_public_page
 from .models import Enrollment, Program, StatusChange
-from .views import as_of_param, jurisdiction_with_record, record_rows
+from .record import as_of_param, jurisdiction_with_record, record_rows
 
 
 def frameable(view):

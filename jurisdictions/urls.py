@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import downloads, embeds, feeds, views
+from . import downloads, embeds, feeds, pages, record, views
 
 app_name = "jurisdictions"
 
@@ -15,12 +15,12 @@ urlpatterns = [
         "programs/<slug:slug>/feed/atom/", feeds.atom(feeds.ProgramStatusChangesFeed)(), name="program-atom"
     ),
     path("jurisdictions/", views.jurisdiction_list, name="jurisdiction-list"),
-    path("jurisdictions/geoid/<str:geoid>/", views.jurisdiction_by_geoid, name="jurisdiction-by-geoid"),
-    path("jurisdictions/ocd/<path:ocd_id>/", views.jurisdiction_by_ocd_id, name="jurisdiction-by-ocd-id"),
+    path("jurisdictions/geoid/<str:geoid>/", record.jurisdiction_by_geoid, name="jurisdiction-by-geoid"),
+    path("jurisdictions/ocd/<path:ocd_id>/", record.jurisdiction_by_ocd_id, name="jurisdiction-by-ocd-id"),
     # Before the detail, so that "feed" is not read as a jurisdiction's slug.
     path("jurisdictions/feed/", feeds.FilteredStatusChangesFeed(), name="list-feed"),
     path("jurisdictions/feed/atom/", feeds.atom(feeds.FilteredStatusChangesFeed)(), name="list-atom"),
-    path("jurisdictions/<slug:slug>/", views.jurisdiction_detail, name="jurisdiction-detail"),
+    path("jurisdictions/<slug:slug>/", record.jurisdiction_detail, name="jurisdiction-detail"),
     path("jurisdictions/<slug:slug>/feed/", feeds.JurisdictionStatusChangesFeed(), name="jurisdiction-feed"),
     path(
         "jurisdictions/<slug:slug>/feed/atom/",
@@ -33,11 +33,11 @@ urlpatterns = [
     path("downloads/<slug:name>.csv", downloads.table_csv, name="download-table"),
     path("data/", downloads.codebook, name="codebook"),
     path("feeds/changes/atom/", feeds.atom(feeds.StatusChangesFeed)(), name="changes-atom"),
-    path("jurisdictions/<slug:slug>/report/", views.report_error, name="report-error"),
-    path("sources/<int:pk>/", views.source_detail, name="source-detail"),
-    path("corrections/", views.corrections, name="corrections"),
+    path("jurisdictions/<slug:slug>/report/", pages.report_error, name="report-error"),
+    path("sources/<int:pk>/", pages.source_detail, name="source-detail"),
+    path("corrections/", pages.corrections, name="corrections"),
     path("corrections/feed/", feeds.CorrectionsFeed(), name="corrections-feed"),
-    path("methodology/", views.methodology, name="methodology"),
+    path("methodology/", pages.methodology, name="methodology"),
     # Issue 19: status cards that any site may frame (jurisdictions/embeds.py, docs/embeds.md).
     path("embed/jurisdictions/<slug:slug>/", embeds.jurisdiction_embed, name="jurisdiction-embed"),
     path("embed/programs/<slug:slug>/", embeds.program_embed, name="program-embed"),
