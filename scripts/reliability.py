@@ -33,6 +33,10 @@ What it does, all on loopback addresses only:
 7. Webhooks (scripts/reliability_webhooks.py, issue 17): a partner's receiver down for a minute
    (15 s with --short) while changes are made, PostgreSQL restarts and the task worker is
    restarted; once it is back every event arrives, signed, none lost (repeats allowed and counted).
+8. Mail (scripts/reliability_mail.py): the SMTP server the worker sends through (aiosmtpd, a process
+   of the run's own) stopped, then paused past EMAIL_TIMEOUT, while readers subscribe through the
+   public form under load: no 5xx, p95 within 3x, confirmations kept pending, then each received
+   exactly once within a few seconds of the server's return (a hung worker would miss that).
 
 The run's Redis is shut down at the end (its keys go with it), the cluster stopped and its folder
 removed. It exits 0 when every check passes, 1 otherwise; `--json FILE` also writes the figures.
@@ -948,6 +952,8 @@ def main():
             "hostile",
             "throttles",
             "webhooks",
+            "mail_stopped",
+            "mail_paused",
         ],
         help="phases to leave out (while developing)",
     )
@@ -961,11 +967,12 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     profile = PROFILES["short" if args.short else "long"]
     started = time.monotonic()
-    cluster = app = None
+    cluster = app = mail = None
     report = {"profile": "short" if args.short else "long", "settings": profile, "rates": RATES}
     ok = True
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import reliability_faults as faults
+    import reliability_mail as mail_faults
     import reliability_webhooks as webhook_faults
 
     rel = sys.modules[__name__]
@@ -974,6 +981,7 @@ def main():
     try:
         cluster, app = prepare(args, profile, redis)
         staff = faults.StaffApi(rel, app.port, app.staff_token)
+        mail = mail_faults.MailPhases(rel, app, cluster, profile)
         phases = [
             ("load", lambda: phase_load(app, cluster, profile)),
             ("restart", lambda: phase_restart(app, cluster, profile)),
@@ -999,6 +1007,8 @@ def main():
                     backoff=profile["webhook_backoff"],
                 ),
             ),
+            ("mail_stopped", lambda: mail.run("stop")),
+            ("mail_paused", lambda: mail.run("pause")),
             ("hostile", lambda: phase_hostile(app, cluster)),
             (
                 "throttles",
@@ -1026,6 +1036,8 @@ def main():
         log(f"FATAL: {type(exc).__name__}: {exc}")
         ok = False
     finally:
+        if mail:
+            mail.close()
         if app:
             app.stop()
         if cluster:
