@@ -54,10 +54,11 @@ def jurisdiction_embed(request, slug):
     day, errors = as_of_param(request)
     if errors:
         return render(request, "embeds/bad_request.html", {"errors": errors}, status=400)
-    jurisdiction = jurisdiction_with_record(slug)
-    if jurisdiction is None:
+    record = jurisdiction_with_record(slug)
+    if record is None:
         return _not_found(request, "jurisdiction", slug)
-    rows = record_rows(jurisdiction, day)
+    jurisdiction = record.jurisdiction
+    rows = record_rows(record, day)
     recorded = _recorded_on(rows, day)
     for row in rows:
         row["recorded_on"] = recorded.get(row["enrollment"].pk)

@@ -103,6 +103,15 @@ def without_empty_values(data, filters):
     return kept
 
 
+def repeated_params(data, multi_valued=frozenset()):
+    """The names in a query given more than once that take one value. Left alone, a repeated
+    `page_size` or `search` would be read as its last value: the schema types them as one value,
+    so more than one is refused, naming the parameter."""
+    if not hasattr(data, "getlist"):
+        return []
+    return sorted(name for name in data if name not in multi_valued and len(data.getlist(name)) > 1)
+
+
 def count_key(filterset_class, data):
     """What the number of rows a FilterSet matches depends on: its class and its filters' values,
     not the ordering nor the page. db/paging.py keeps the count under it (and the data version)."""
@@ -139,7 +148,10 @@ class StrictFilterSet(django_filters.FilterSet):
         """True when the query names no filter (only pages, formats or nothing): the list is the
         whole queryset, so no form is built or validated (about half a millisecond a request)."""
         return (
-            self.is_bound and not self.unknown_params and not any(name in self.filters for name in self.data)
+            self.is_bound
+            and not self.unknown_params
+            and not self.repeated_params
+            and not any(name in self.filters for name in self.data)
         )
 
     def cleaned(self):
@@ -159,6 +171,30 @@ class StrictFilterSet(django_filters.FilterSet):
             data = without_empty_values(data, self.base_filters)
         super().__init__(data, *args, **kwargs)
         self.unknown_params = sorted(set(data or {}) - set(self.filters) - NON_FILTER_PARAMS)
+        unknown = set(self.unknown_params)
+        self.repeated_params = [
+            name for name in repeated_params(data, self.multi_valued()) if name not in unknown
+        ]
+
+    @classmethod
+    def multi_valued(cls):
+        """The filters that take a parameter more than once (`state=CA&state=TX`): those whose form
+        control is a multiple choice. Read once per class from the declared filters."""
+        names = cls.__dict__.get("_multi_valued")
+        if names is None:
+            names = frozenset(
+                name
+                for name, declared in cls.base_filters.items()
+                # The declared widget (a class or an instance), not `declared.field`: building the
+                # field would store it on the filter every FilterSet copies.
+                if getattr(
+                    declared.extra.get("widget", declared.field_class.widget),
+                    "allow_multiple_selected",
+                    False,
+                )
+            )
+            cls._multi_valued = names
+        return names
 
     def count_key(self):
         """What the number of matching rows depends on (see `count_key`)."""
@@ -180,7 +216,15 @@ class StrictFilterSet(django_filters.FilterSet):
                     params={"name": name, "known": known},
                 )
             ]
-        return valid and not self.unknown_params
+        for name in self.repeated_params:
+            self.form.errors.setdefault(name, self.form.error_class()).data[:] = [
+                forms.ValidationError(
+                    _("“%(name)s” was given more than once; it takes one value."),
+                    code="repeated_parameter",
+                    params={"name": name},
+                )
+            ]
+        return valid and not self.unknown_params and not self.repeated_params
 
 
 class FilterForm(forms.Form):

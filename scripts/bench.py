@@ -63,7 +63,7 @@ BOUNDS = {
     # filter and data version (this figure moves the version on before every request); the
     # footer's dates (the last recorded change and issue 14's "facts as of") are one query.
     "html_list.queries": 9,
-    "html_detail.queries": 8,
+    "html_detail.queries": 7,
     "api_list_first.cached_queries": 1,
     "api_list_filtered.cached_queries": 1,
     "api_list_deep.cached_queries": 1,

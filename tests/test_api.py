@@ -472,6 +472,36 @@ def test_unknown_parameters_are_refused_on_every_resource(client, cities):
         assert list(errors_of(response)) == ["sort"], url
 
 
+@pytest.mark.parametrize(
+    "url, query, parameter",
+    [
+        # Found by schemathesis: a repeated page_size was read as its last value (a 200).
+        (f"{API}/programs/", "cursor=&page_size=x&page_size=5", "page_size"),
+        (f"{API}/programs/", "page=1&page=2", "page"),
+        (f"{API}/webhooks/", "page_size=5&page_size=6", "page_size"),
+        (f"{API}/status-changes/", "cursor=&cursor=", "cursor"),
+        (f"{API}/status-changes/", "program=psp&program=psp", "program"),
+        (LIST, "search=memphis&search=chicago", "search"),
+        (LIST, "format=json&format=csv", "format"),
+        (LIST, "as_of=2017-08-01&as_of=2017-08-02", "as_of"),
+        (LIST, "page_size=5&page_size=5", "page_size"),
+        (f"{LIST}memphis-tn/", "as_of=2017-08-01&as_of=2017-08-02", "as_of"),
+    ],
+)
+def test_a_one_value_parameter_given_twice_is_a_400_naming_it(admin_client, cities, url, query, parameter):
+    response = admin_client.get(f"{url}?{query}")
+    assert response.status_code == 400, response.content
+    assert list(errors_of(response)) == [parameter]
+    assert "more than once" in errors_of(response)[parameter][0]
+
+
+def test_a_many_value_filter_may_be_given_twice(client, cities):
+    response = client.get(f"{LIST}?state=TN&state=IL&status=participating&status=letter_sent")
+    assert response.status_code == 200
+    assert {row["state"] for row in response.json()["results"]} <= {"TN", "IL"}
+    assert response.json()["count"] >= 2
+
+
 @pytest.mark.parametrize("url", [LIST, f"{API}/status-changes/", f"{API}/programs/"])
 def test_parameter_names_and_values_with_percent_signs_are_plain_400s(client, cities, url):
     # Found by schemathesis: a "%" in an unknown parameter's name once reached %-formatting (500).

@@ -167,3 +167,17 @@ def test_a_listed_page_of_a_filter_that_matches_nothing_by_construction_is_empty
     nothing = Jurisdiction.objects.filter(pk__in=[])
     assert listed(nothing[:10]) == ([], None)
     assert listed(nothing.annotate(n=CountOf(nothing))[:10], count="n") == ([], None)
+
+
+@pytest.mark.parametrize("query", ["dates", "sources"])
+def test_the_footers_compiled_queries_give_the_querysets_rows(page_ids, query, django_assert_num_queries):
+    from jurisdictions import context_processors
+
+    compiled = {"dates": context_processors.DATES, "sources": context_processors.SOURCES}[query]
+    expected = [tuple(row) for row in compiled.build()]
+    assert expected and expected[0][0] is not None  # the generated data has changes and documents
+    for _ in range(2):  # compiled the first time, reused the second
+        with django_assert_num_queries(1):
+            rows = compiled.rows()
+        assert rows == expected
+        assert [tuple(map(type, row)) for row in rows] == [tuple(map(type, row)) for row in expected]

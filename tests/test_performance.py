@@ -354,3 +354,30 @@ def test_a_pages_rows_read_the_documents_table_once_not_once_per_cited_document(
     assert captured[0]["sql"].count('"jurisdictions_source"') == 1
     assert any(row.c_source_title for row in rows) and any(row.source_title for row in rows)
     assert BY_JURISDICTION.rows(ids) == [tuple(row) for row in rows]
+
+
+def test_a_record_is_read_in_two_queries_and_its_timeline_in_one(synthetic):
+    from jurisdictions.record import _timeline, jurisdiction_with_record, record_rows
+
+    enrolled = synthetic.filter(enrollments__isnull=False).first()
+    with CaptureQueriesContext(connection) as captured:
+        record = jurisdiction_with_record(enrolled.slug)
+        rows = record_rows(record, None)
+        events = _timeline(record.enrollments, None)
+        # Everything the page shows of them is in hand: no query per enrollment, answer or change.
+        for row in rows:
+            for item in row["requirements"]:
+                assert item["requirement"].code and item["certification"].answer
+                str(item["certification"].source)
+        for event in events:
+            str(event.enrollment.program), str(event.source)
+    assert record.jurisdiction == enrolled and rows and events
+    assert len(captured) == 3
+    assert all(e.jurisdiction is record.jurisdiction for e in record.enrollments)
+
+    alone = Jurisdiction.objects.create(name="Unenrolled", state="OH", kind="city", slug="unenrolled-oh")
+    with CaptureQueriesContext(connection) as captured:
+        record = jurisdiction_with_record("unenrolled-oh")
+        assert _timeline(record.enrollments, None) == []
+    assert record == (alone, []) and len(captured) == 2
+    assert jurisdiction_with_record("no-such-place") is None

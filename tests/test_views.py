@@ -380,6 +380,8 @@ def test_list_query_count_does_not_grow_with_the_page_size(client, db):
         ("page=%C2%B2", "page"),
         ("search=%00", "search"),
         ("program=%00", "program"),
+        ("search=memphis&search=jackson", "search"),
+        ("page_size=5&page_size=10", "page_size"),
     ],
 )
 def test_a_bad_parameter_shows_the_list_page_with_a_message_naming_it(client, seed, query, param):

@@ -32,8 +32,17 @@ class NotFoundNaming(NotFound):
         self.parameter = parameter
 
 
+def one_value(request, name):
+    """The parameter's value, None when absent; a 400 naming it when given more than once (the
+    schema types it as one value, which QueryDict.get would silently take the last of)."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise ValidationError({name: [f"“{name}” was given more than once; it takes one value."]})
+    return values[0] if values else None
+
+
 def whole_number(request, name, default):
-    raw = request.query_params.get(name)
+    raw = one_value(request, name)
     if raw is None:
         return default
     # An empty value is refused like any other that is not a number (the schema types it).
@@ -72,7 +81,7 @@ class ApiPagination(PageNumberPagination):
         key = count_key(filterset_class, request.query_params) if filterset_class else None
         # A view may read its pages itself (JurisdictionViewSet: each jurisdiction with its rows).
         paginator = ListPaginator(queryset, page_size, count_key=key, read=getattr(view, "page_reader", None))
-        cursor = request.query_params.get(CURSOR)
+        cursor = one_value(request, CURSOR)
         if cursor is not None:
             return self._walk(paginator, cursor, request)
         number = whole_number(request, self.page_query_param, 1)

@@ -33,7 +33,7 @@ from ..transfer import csvio, geojson
 from .conditional import ConditionalGetMixin
 from .exports import EXPORT_FORMATS, GEOJSON_SCHEMA, CSVRenderer, GeoJSONRenderer
 from .filtering import ApiFilterBackend, checked
-from .pagination import whole_number
+from .pagination import one_value, whole_number
 from .schema import RETRY_AFTER, read_responses
 from .serializers import (
     CertificationDetailSerializer,
@@ -76,7 +76,7 @@ class ApiViewSetMixin(ConditionalGetMixin):
     ]
 
     def perform_content_negotiation(self, request, force=False):
-        if request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) == "" and not force:
+        if not force and one_value(request, api_settings.URL_FORMAT_OVERRIDE) == "":
             # DRF would read an empty format= as none; the schema says it is one of a list.
             formats = ", ".join(r.format for r in self.get_renderers())
             raise ValidationError({"format": [f"An empty format; use one of: {formats}, or leave it out."]})
@@ -118,7 +118,8 @@ class ApiViewSetMixin(ConditionalGetMixin):
         if "as_of" in request.query_params and (self.detail_params or self.action == "list"):
             # The day whose record is shown (as_of.py), handed to the serializers in their context.
             try:
-                day = as_of_day(request.query_params["as_of"]) if request.query_params["as_of"] else None
+                raw = one_value(request, "as_of")
+                day = as_of_day(raw) if raw else None
             except DjangoValidationError as exc:
                 raise ValidationError({"as_of": exc.messages}) from None
             self.as_of = day
