@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +23,8 @@ from geography.models import Place
 
 from . import as_of as history
 from .cache import cache_public_page
+from .db.compiled import CompiledObjects
+from .db.lookups import where_in
 from .models import (
     Certification,
     Enrollment,
@@ -51,6 +53,15 @@ def as_of_param(request):
     return day, errors
 
 
+CHANGES = CompiledObjects(  # compiled once per process, as the record's queries below
+    lambda enrollment_ids: where_in(
+        StatusChange.objects.select_related("source").order_by("changed_at", "id"),
+        "enrollment_id",
+        enrollment_ids,
+    )
+)
+
+
 def _timeline(enrollments, day):
     """The events of the timeline of a jurisdiction's `enrollments` (its `Record`'s), newest first
     by the date they took effect, each with its corrections (shown on it, not as events). With
@@ -58,11 +69,7 @@ def _timeline(enrollments, day):
     enrolled = {enrollment.pk: enrollment for enrollment in enrollments}
     if not enrolled:
         return []
-    changes = list(
-        StatusChange.objects.filter(enrollment_id__in=list(enrolled))
-        .select_related("source")
-        .order_by("changed_at", "id")
-    )
+    changes = CHANGES.objects(list(enrolled))
     corrections = {}
     for change in changes:
         change.enrollment = enrolled[change.enrollment_id]
@@ -81,10 +88,31 @@ def _timeline(enrollments, day):
 
 
 class Record(NamedTuple):
-    """A jurisdiction and its enrollments, each with its program, documents and answers."""
+    """A jurisdiction, its enrollments (each with its program and documents) and their answers."""
 
     jurisdiction: Jurisdiction
     enrollments: list
+    answers: dict  # enrollment id -> its answers, each with its requirement and documents
+
+
+# Compiled once per process on PostgreSQL (db/compiled.py): building these two queries of five
+# joined tables through the ORM cost twice what running them does.
+ENROLLMENTS = CompiledObjects(
+    lambda slug: (
+        Enrollment.objects.select_related("jurisdiction", "program", "source", "site_type_source")
+        .filter(jurisdiction__slug=slug)
+        .order_by("program__launched_on", "program__name")
+    )
+)
+ANSWERS = CompiledObjects(
+    lambda enrollment_ids: where_in(
+        Certification.objects.select_related("requirement", "source", "second_source").order_by(
+            "enrollment_id", "requirement__order", "requirement__code"
+        ),
+        "enrollment_id",
+        enrollment_ids,
+    )
+)
 
 
 def jurisdiction_with_record(slug):
@@ -92,35 +120,26 @@ def jurisdiction_with_record(slug):
     (embeds.py) read it.
 
     The enrollments are read with their jurisdiction joined, so that an enrolled jurisdiction costs
-    one query less than reading it first (a jurisdiction without enrollments is then read alone);
-    their answers, each with its requirement, are prefetched: two queries at most."""
-    enrollments = list(
-        Enrollment.objects.filter(jurisdiction__slug=slug)
-        .select_related("jurisdiction", "program", "source", "site_type_source")
-        .prefetch_related(
-            Prefetch(
-                "certifications",
-                queryset=Certification.objects.select_related(
-                    "requirement", "source", "second_source"
-                ).order_by("requirement__order", "requirement__code"),
-            ),
-        )
-        .order_by("program__launched_on", "program__name")
-    )
+    no query of its own (one without enrollments is then read alone), then their answers, each with
+    its requirement: two queries."""
+    enrollments = ENROLLMENTS.objects(slug)
     if not enrollments:
         jurisdiction = Jurisdiction.objects.filter(slug=slug).first()
-        return None if jurisdiction is None else Record(jurisdiction, [])
+        return None if jurisdiction is None else Record(jurisdiction, [], {})
     jurisdiction = enrollments[0].jurisdiction
     for enrollment in enrollments:
         enrollment.jurisdiction = jurisdiction  # one object, as the ORM's reverse lookup would give
-    return Record(jurisdiction, enrollments)
+    answers = {}
+    for answer in ANSWERS.objects([enrollment.pk for enrollment in enrollments]):
+        answers.setdefault(answer.enrollment_id, []).append(answer)
+    return Record(jurisdiction, enrollments, answers)
 
 
 def record_rows(record, day):
     """Each enrollment of `record` (from `jurisdiction_with_record`) as it stood at the end of
     `day` (today's record when None): its status, since when, and each requirement's answer. An
     enrollment that did not exist yet on `day` is left out."""
-    jurisdiction, enrolled = record
+    jurisdiction, enrolled, answered = record
     standing = answers_then = None
     if day is not None:
         ids = [e.pk for e in enrolled]
@@ -137,7 +156,7 @@ def record_rows(record, day):
         # Every enrollment has one answer per requirement of its program (services.answers keeps
         # it so through program edits), in the requirements' order: the answers list them.
         answers = []
-        for c in enrollment.certifications.all():
+        for c in answered.get(enrollment.pk, ()):
             if answers_then is not None:
                 c = copy.copy(c)
                 c.answer, c.basis = answers_then.get(c.pk, (Certification.Answer.UNKNOWN, ""))

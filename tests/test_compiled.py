@@ -181,3 +181,56 @@ def test_the_footers_compiled_queries_give_the_querysets_rows(page_ids, query, d
             rows = compiled.rows()
         assert rows == expected
         assert [tuple(map(type, row)) for row in rows] == [tuple(map(type, row)) for row in expected]
+
+
+def _described(instance, relations):
+    """Every field value of an instance and of the related instances it holds, by name."""
+    described = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+    for name in relations:
+        related = getattr(instance, name)
+        described[name] = None if related is None else _described(related, ())
+    return described
+
+
+@pytest.mark.parametrize("query", ["ENROLLMENTS", "ANSWERS", "CHANGES"])
+def test_the_records_compiled_queries_give_the_querysets_instances(
+    page_ids, query, django_assert_num_queries
+):
+    from jurisdictions import record
+
+    compiled = getattr(record, query)
+    relations = {
+        "ENROLLMENTS": ("jurisdiction", "program", "source", "site_type_source"),
+        "ANSWERS": ("requirement", "source", "second_source"),
+        "CHANGES": ("source",),
+    }[query]
+    enrollment_ids = list(
+        Enrollment.objects.filter(jurisdiction_id__in=page_ids).values_list("pk", flat=True)
+    )
+    values = (
+        list(
+            Jurisdiction.objects.filter(pk__in=page_ids, enrollments__isnull=False).values_list(
+                "slug", flat=True
+            )
+        )
+        if query == "ENROLLMENTS"
+        else [enrollment_ids[:5], enrollment_ids[5:20]]
+    )
+    for value in values[:3]:
+        expected = [_described(i, relations) for i in compiled.build(value)]
+        assert expected
+        # Each related instance is in hand: reading them costs no query.
+        with django_assert_num_queries(1):
+            found = [_described(i, relations) for i in compiled.objects(value)]
+        assert found == expected
+
+
+@postgresql_only
+def test_compiled_objects_refuse_a_query_with_a_parameter_of_its_own(page_ids):
+    from jurisdictions.db.compiled import CompiledObjects
+
+    compiled = CompiledObjects(
+        lambda slug: Enrollment.objects.filter(status="pending", jurisdiction__slug=slug)
+    )
+    with pytest.raises(ImproperlyConfigured):
+        compiled.objects("aaa-town")

@@ -379,5 +379,5 @@ def test_a_record_is_read_in_two_queries_and_its_timeline_in_one(synthetic):
     with CaptureQueriesContext(connection) as captured:
         record = jurisdiction_with_record("unenrolled-oh")
         assert _timeline(record.enrollments, None) == []
-    assert record == (alone, []) and len(captured) == 2
+    assert record == (alone, [], {}) and len(captured) == 2
     assert jurisdiction_with_record("no-such-place") is None

@@ -16,6 +16,7 @@ from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Window
 from django.db.models.functions import RowNumber
+from django.db.models.query import get_related_populators
 
 from .lookups import where_in
 
@@ -293,3 +294,58 @@ class CompiledQuery:
         if compiler.get_converters([expression for expression, _, _ in compiler.select]):
             raise ImproperlyConfigured(f"{type(self).__name__} takes columns Django does not convert.")
         return sql, params
+
+
+class CompiledObjects:
+    """Model instances of a queryset with `select_related` (each with the instances its foreign
+    keys name), for one parameter value: on PostgreSQL the SQL is compiled the first time and
+    reused, and Django's own populators turn each row into the same instances the queryset would
+    give; other databases run the queryset.
+
+        ENROLLMENTS = CompiledObjects(lambda slug: Enrollment.objects.select_related(...).filter(...))
+        ENROLLMENTS.objects("memphis-tn")
+
+    `build(value)` must give SQL that does not depend on the value (`= %s` for a string,
+    `where_in`'s `= ANY(%s)` for a list) and take it as its only parameter. For the record page:
+    compiling two queries of five joined tables cost about 3.5 ms a request, running them 1.6 ms.
+    """
+
+    def __init__(self, build):
+        self.build = build
+        self._compiled = {}  # database alias -> (SQL, how to turn a row into instances)
+
+    def objects(self, value, using=DEFAULT_DB_ALIAS):
+        connection = connections[using]
+        if connection.vendor != "postgresql":
+            return list(self.build(value).using(using))
+        compiled = self._compiled.get(using)
+        if compiled is None:
+            compiled = self._compiled[using] = self._compile(value, connection)
+        sql, model, init_list, start, end, populators = compiled
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [value])
+            rows = cursor.fetchall()
+        found = []
+        for row in rows:
+            instance = model.from_db(using, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, instance)
+            found.append(instance)
+        return found
+
+    def _compile(self, value, connection):
+        queryset = self.build(value).using(connection.alias)
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        if list(params) != [value] or compiler.annotation_col_map:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} takes one parameter, the value, and no annotations."
+            )
+        if compiler.get_converters([expression for expression, _, _ in compiler.select]):
+            raise ImproperlyConfigured(f"{type(self).__name__} takes columns Django does not convert.")
+        # As django.db.models.query.ModelIterable reads a compiled query's rows.
+        info = compiler.klass_info
+        start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+        init_list = [column[0].target.attname for column in compiler.select[start:end]]
+        populators = get_related_populators(info, compiler.select, connection.alias)
+        return sql, info["model"], init_list, start, end, populators
