@@ -7,7 +7,9 @@ sizes SQLite serves). Creating the pg_trgm extension needs a role allowed to cre
 when it is refused the migration goes on without the trigram index and says so.
 """
 
-from django.db import DatabaseError, migrations, transaction
+from django.db import migrations
+
+from jurisdictions.db.indexes import create_name_trigram_index, drop_name_trigram_index
 
 BTREE = [
     # Default order of the list and the API (name, state, then id as the tie-break): the first and
@@ -18,8 +20,6 @@ BTREE = [
     # The `updated_since` filter and the `-updated_at` ordering.
     ("jurisdiction_updated_at_idx", "jurisdictions_jurisdiction", "updated_at"),
 ]
-
-TRIGRAM = "jurisdiction_name_trgm_idx"
 
 
 def create_btree(apps, schema_editor):
@@ -32,25 +32,13 @@ def drop_btree(apps, schema_editor):
         schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 
 
+# PostgreSQL only: the vendor check lives in the database seam with the others.
 def create_trigram(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    try:
-        with transaction.atomic(using=schema_editor.connection.alias):
-            schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    except DatabaseError as exc:  # e.g. permission denied: go on without the trigram index
-        print(f"\n  pg_trgm is not available ({exc}); the name search will scan the table.")
-        return
-    # The `search` filter is `name__icontains`, which PostgreSQL runs as UPPER(name) LIKE '%...%'.
-    schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {TRIGRAM} ON jurisdictions_jurisdiction "
-        "USING gin (UPPER(name) gin_trgm_ops)"
-    )
+    create_name_trigram_index(schema_editor)
 
 
 def drop_trigram(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX IF EXISTS {TRIGRAM}")
+    drop_name_trigram_index(schema_editor)
 
 
 class Migration(migrations.Migration):
