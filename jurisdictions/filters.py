@@ -52,13 +52,30 @@ def answer_choices():
     return groups
 
 
-STATUS_RANK = Case(
-    When(enrollments__status=Enrollment.Status.PARTICIPATING, then=Value(0)),
-    When(enrollments__status=Enrollment.Status.LETTER_SENT, then=Value(1)),
-    When(enrollments__status=Enrollment.Status.PENDING, then=Value(2)),
-    default=Value(3),
-    output_field=IntegerField(),
-)
+# Participating first, then letter sent, then pending (ordering=status).
+STATUS_ORDER = [Enrollment.Status.PARTICIPATING, Enrollment.Status.LETTER_SENT, Enrollment.Status.PENDING]
+
+
+def status_rank(standing=None):
+    """The rank of an enrollment's status for `Min` over a jurisdiction's enrollments: today's
+    status, or with `standing` ({enrollment id: as_of.Standing}) the status it had on that day
+    (an enrollment that did not exist then ranks last)."""
+    if standing is None:
+        whens = [
+            When(enrollments__status=status, then=Value(rank)) for rank, status in enumerate(STATUS_ORDER)
+        ]
+    else:
+        ids = {status: [] for status in STATUS_ORDER}
+        for pk, then in standing.items():
+            ids.setdefault(then.status, []).append(pk)
+        whens = [
+            When(enrollments__pk__in=sorted(ids[status]), then=Value(rank))
+            for rank, status in enumerate(STATUS_ORDER)
+            if ids[status]
+        ]
+    if not whens:
+        return Value(len(STATUS_ORDER))
+    return Case(*whens, default=Value(len(STATUS_ORDER)), output_field=IntegerField())
 
 
 class AsOfField(forms.CharField):
@@ -90,7 +107,9 @@ class JurisdictionOrdering(django_filters.OrderingFilter):
             descending = param.startswith("-")
             name = param.lstrip("-")
             if name == "status":
-                qs = qs.annotate(status_rank=Min(STATUS_RANK))
+                # As of a day, the statuses of that day (the ones the page shows), not today's.
+                day = self.parent is not None and self.parent.as_of_day()
+                qs = qs.annotate(status_rank=Min(status_rank(self.parent.standing() if day else None)))
                 field = "status_rank"
             else:
                 field = self.param_map[name]

@@ -150,6 +150,8 @@ def table_rows(jurisdictions, *, as_of=None):
     states = dict(State.choices)
     kinds = dict(Jurisdiction.Kind.choices)
     prefix, suffix = reverse("jurisdictions:jurisdiction-detail", args=["pspmarker"]).split("pspmarker")
+    if as_of:  # a list as of a day links to each record as of that day
+        suffix = f"{suffix}?as_of={as_of.isoformat()}"
     # The cells' labels (shown by the phone layout), escaped once for the whole page.
     labels = [
         escape(label)

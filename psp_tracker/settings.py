@@ -1,10 +1,9 @@
-"""PSP Tracker settings: one file, every deployment choice read from the environment.
+"""PSP Tracker settings: every deployment choice read from the environment (through env.py).
 
 Each variable is documented in README.md and .env.example. A bad value stops start-up with a message
 that names the variable, rather than running with a guess.
 """
 
-import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -14,85 +13,9 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from .env import env_bool, env_float, env_int, env_list, env_rate, env_str
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
-def env_str(name, default=""):
-    return os.environ.get(name, default)
-
-
-def env_bool(name, default):
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ImproperlyConfigured(
-        f"{name}={raw!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off."
-    )
-
-
-def env_int(name, default, *, minimum=0):
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}.")
-    return value
-
-
-def env_float(name, default, *, minimum=0.01):
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}.")
-    return value
-
-
-def env_list(name, default):
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    return [item.strip() for item in raw.split(",") if item.strip()]
-
-
-def env_rate(name, default):
-    """A DRF throttle rate such as 1000/hour."""
-    raw = env_str(name, default).strip()
-    count, _, period = raw.partition("/")
-    if not count.isdigit() or period not in {
-        "s",
-        "sec",
-        "second",
-        "m",
-        "min",
-        "minute",
-        "h",
-        "hour",
-        "d",
-        "day",
-    }:
-        raise ImproperlyConfigured(
-            f"{name}={raw!r} is not a rate: write it as a number of requests per second, minute, "
-            "hour or day, e.g. 1000/hour."
-        )
-    return raw
-
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 

@@ -6,7 +6,9 @@ import re
 import pytest
 from django.utils.html import escape
 
+from jurisdictions import services
 from jurisdictions.models import Certification, Enrollment, Requirement, Source
+from tests.factories import StaffUserFactory
 from tests.factories_citations import load_seed
 from tests.problems import errors_of
 
@@ -44,6 +46,25 @@ def test_as_of_shows_the_twelve_participating_and_not_the_four_letters(client, s
     assert "baltimore-md" not in statuses
     assert client.get(API, {"as_of": "2017-07-01", "status": "letter_sent"}).json()["count"] == 0
     assert client.get(API, {"as_of": "2017-09-01", "status": "letter_sent"}).json()["count"] == 4
+
+
+@pytest.mark.parametrize("path", [API, "/jurisdictions/"])
+def test_a_list_as_of_a_day_orders_by_that_days_statuses_and_links_records_as_of_it(client, seeded, path):
+    # Today Memphis is pending; on 2017-09-01 it was one of the twelve participating.
+    memphis = Enrollment.objects.get(jurisdiction__slug="memphis-tn")
+    services.enrollment_set_status(
+        enrollment=memphis, status="pending", user=StaffUserFactory(groups=["Reviewer"]), via="admin"
+    )
+    if path == API:
+        body = client.get(path, {"as_of": "2017-09-01", "ordering": "status", "page_size": 50}).json()
+        slugs = [j["slug"] for j in body["results"]]
+    else:
+        html = client.get(path, {"as_of": "2017-09-01", "ordering": "status"}).content.decode()
+        slugs = re.findall(r'scope="row"[^>]*><a href="/jurisdictions/([a-z-]+)/\?as_of=2017-09-01"', html)
+    letters = {"baltimore-md", "albuquerque-nm", "san-bernardino-ca", "stockton-ca"}
+    assert len(slugs) == 16
+    assert "memphis-tn" in slugs[:12]
+    assert set(slugs[12:]) == letters
 
 
 def test_answers_count_from_the_date_of_their_document(client, seeded):
