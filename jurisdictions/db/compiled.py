@@ -84,7 +84,7 @@ class CompiledRowsCitingDocuments(CompiledRows):
     two documents, the enrollment's and its site type's), PostgreSQL spent about 2.7 ms planning
     and 1.1 ms running the page's query (page of 50 at 90,000 jurisdictions); reading the page
     without them and the few documents it cites once costs about 0.5 ms planning and 0.9 ms
-    running (docs/performance.md, "Latest figures").
+    running (docs/performance.md, "Issue 12's figures on a quiet machine").
     """
 
     ORDINAL = "psp_ordinal"
