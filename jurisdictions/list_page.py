@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
 
 from . import as_of as history
 from .models import Certification, Enrollment, Jurisdiction, Program, State, StatusChange, answers_summary
@@ -103,8 +103,9 @@ def _enrollments(jurisdictions, as_of=None):
             if answers is not None:
                 answer = answers.get(row.c_id, (Certification.Answer.UNKNOWN, ""))
             e["answers"].append(answer)
+    language = get_language()
     for e in by_id.values():
-        e["summary"] = answers_summary(e["answers"], of=e["of"], kind=e["kind"])
+        e["summary"] = answers_summary(e["answers"], of=e["of"], kind=e["kind"], language=language)
     return enrollments, len(programs) > 1
 
 

@@ -12,6 +12,7 @@ cost about 0.4 ms.
 """
 
 from django.urls import reverse
+from django.utils.translation import get_language
 
 from .. import as_of as history
 from ..models import Certification, answers_summary
@@ -137,12 +138,14 @@ def nest(rows, urls, *, as_of=None):
             e["certifications"].append(certification(row, urls))
     if as_of is not None and by_id:
         _as_of(nested, by_id, as_of)
+    language = get_language()
     for pk, e in by_id.items():
         # Every enrollment has one answer per requirement of its program (services.answers).
         e["answers_summary"] = answers_summary(
             [(c["answer"], c["basis"]) for c in e["certifications"]],
             of=len(e["certifications"]),
             kind=kinds[pk],
+            language=language,
         )
     return nested
 

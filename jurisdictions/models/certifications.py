@@ -49,17 +49,19 @@ def _not_certified_by(kind):
     return str(words) if words else gettext("not certified by the %(kind)s") % {"kind": kind}
 
 
-def answers_summary(answers, *, of, kind="jurisdiction"):
+def answers_summary(answers, *, of, kind="jurisdiction", language=None):
     """How many requirements are met and on what basis, in the words pages and the API use:
     "3 of 3 certified", "3 of 3 reported as met (not certified by the city)".
 
     `answers` are (answer, basis) pairs; `of` is the number of requirements; `kind` names the
-    jurisdiction ("city", "county").
+    jurisdiction ("city", "county"); `language` is the active one unless given (a page of
+    summaries asks for it once).
     """
     yes = [basis for answer, basis in answers if answer == CertificationAnswer.YES]
     certified = yes.count(CertificationBasis.CERTIFIED)
     reported = yes.count(CertificationBasis.REPORTED)
-    return _summary_words(certified, reported, len(yes) - certified - reported, of, kind, get_language())
+    unbased = len(yes) - certified - reported
+    return _summary_words(certified, reported, unbased, of, kind, language or get_language())
 
 
 @functools.lru_cache(maxsize=1024)
