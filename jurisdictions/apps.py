@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from psp_tracker import gc_freeze
+
 
 class JurisdictionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
@@ -11,3 +13,4 @@ class JurisdictionsConfig(AppConfig):
         from .cache import connect_write_watch
 
         connect_write_watch()  # every write to this app's tables moves the data version on
+        gc_freeze.connect()  # the process's long-lived objects out of the collector's walks
