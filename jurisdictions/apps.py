@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from psp_tracker import gc_freeze
+from psp_tracker import gc_tuning
 
 
 class JurisdictionsConfig(AppConfig):
@@ -13,4 +13,4 @@ class JurisdictionsConfig(AppConfig):
         from .cache import connect_write_watch
 
         connect_write_watch()  # every write to this app's tables moves the data version on
-        gc_freeze.connect()  # the process's long-lived objects out of the collector's walks
+        gc_tuning.connect()  # long-lived objects frozen after one request, a larger young generation
