@@ -5,6 +5,8 @@ Program, status and answer filters describe one enrollment together: `program=ps
 means participating in the PSP, not participating in anything while also enrolled in the PSP.
 """
 
+from collections import defaultdict
+
 import django_filters
 from django import forms
 from django.db.models import Case, IntegerField, Min, Value, When
@@ -65,16 +67,14 @@ def status_rank(standing=None):
             When(enrollments__status=status, then=Value(rank)) for rank, status in enumerate(STATUS_ORDER)
         ]
     else:
-        ids = {status: [] for status in STATUS_ORDER}
+        ids = defaultdict(list)
         for pk, then in standing.items():
-            ids.setdefault(then.status, []).append(pk)
+            ids[then.status].append(pk)
         whens = [
             When(enrollments__pk__in=sorted(ids[status]), then=Value(rank))
             for rank, status in enumerate(STATUS_ORDER)
             if ids[status]
         ]
-    if not whens:
-        return Value(len(STATUS_ORDER))
     return Case(*whens, default=Value(len(STATUS_ORDER)), output_field=IntegerField())
 
 
